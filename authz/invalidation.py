@@ -1,0 +1,30 @@
+"""Every saved or deleted configuration row bumps the config version once its transaction commits.
+
+Receivers live here, on the decision side, because the admin writes through too many paths
+(inlines, bulk deletes, list-editable fields) to cover by hand, and `routes`, `clients` and
+`permissions` may not import `authz`. `QuerySet.update` and `bulk_create` send no signals:
+code that uses them calls `config_version.bump_on_commit()` itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+
+from clients.models import Client, Credential
+from core import config_version
+from permissions.models import Permission, RateLimit
+from routes.models import Route, RouteMethod
+
+CONFIG_MODELS = (Route, RouteMethod, Client, Credential, Permission, RateLimit)
+
+
+def _changed(sender: type, **kwargs: Any) -> None:
+    config_version.bump_on_commit()
+
+
+def connect() -> None:
+    for model in CONFIG_MODELS:
+        post_save.connect(_changed, sender=model, dispatch_uid=f"gk-bump-save-{model.__name__}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"gk-bump-delete-{model.__name__}")

@@ -1,0 +1,195 @@
+"""Gatekeeper settings: the only module that reads the environment.
+
+Every value comes from an environment variable (or a `.env` file beside `manage.py`, which
+`make run` writes on first start). Defaults make `make run` work on a laptop: SQLite under
+`var/`, the local-memory cache, loopback only. A value that cannot be parsed stops the start
+with an `ImproperlyConfigured` error that names the variable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.FileAwareEnv()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(str(BASE_DIR / ".env"), overwrite=False)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A strict boolean: unlike environ's cast, `DEBUG=ture` is an error, not False."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}: expected true/false, got {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.str(name, default=str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    return [item.strip() for item in env.list(name, default=default) if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A list of IP networks; each entry is checked now so a typo cannot open the door later."""
+    values = env_list(name, default)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an IP address or network"
+            ) from None
+    return values
+
+
+def _parsed(name: str, parse, default: str):
+    try:
+        return parse(name, default=default)
+    except (ImproperlyConfigured, ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(f"{name}: cannot parse the value ({exc})") from None
+
+
+# --- Django core -----------------------------------------------------------------------------
+
+# Empty by default so that a deployment without SECRET_KEY fails loudly; `make run` writes one
+# into .env and the test settings set their own.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "audit",
+    "routes",
+    "clients",
+    "permissions",
+    "authz",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "gatekeeper_project.urls"
+WSGI_APPLICATION = "gatekeeper_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": _parsed(
+        "DATABASE_URL", env.db_url, f"sqlite:///{BASE_DIR / 'var' / 'gatekeeper.sqlite3'}"
+    )
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("GATEKEEPER_CACHE_PREFIX", default="gk"),
+            "TIMEOUT": None,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    # The embedded default: one process (gunicorn with one worker), so local memory is shared
+    # by everything that needs it.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "gatekeeper",
+            "TIMEOUT": None,
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves the admin's assets from the app directories when collectstatic has not run.
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# --- Gatekeeper ------------------------------------------------------------------------------
+
+# Fernet keys for HMAC secrets at rest: the first encrypts, every one decrypts (rotation).
+GATEKEEPER_SECRET_KEYS = env_list("GATEKEEPER_SECRET_KEYS", [])
+# Peers allowed to ask for decisions (design §5). Loopback only by default.
+GATEKEEPER_TRUSTED_PROXIES = env_networks("GATEKEEPER_TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
+# Allowed clock difference for HMAC timestamps, in seconds.
+GATEKEEPER_HMAC_MAX_SKEW = env_int("GATEKEEPER_HMAC_MAX_SKEW", 300, minimum=1)
+# Query parameter names that may carry an API key.
+GATEKEEPER_API_KEY_QUERY_PARAMS = env_list("GATEKEEPER_API_KEY_QUERY_PARAMS", ["api_key"])
+# Default grace period of `rotate_credentials`, in seconds.
+GATEKEEPER_ROTATION_GRACE = env_int("GATEKEEPER_ROTATION_GRACE", 24 * 3600)

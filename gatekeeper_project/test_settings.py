@@ -1,0 +1,15 @@
+"""Settings for the test suite: the real settings, plus values a fresh clone has no .env for.
+
+The database and cache still come from DATABASE_URL / REDIS_URL, so `.ci/run` tests against
+PostgreSQL and Redis with these same settings.
+"""
+
+from __future__ import annotations
+
+from gatekeeper_project.settings import *  # noqa: F403
+from gatekeeper_project.settings import GATEKEEPER_SECRET_KEYS, SECRET_KEY
+
+SECRET_KEY = SECRET_KEY or "test-only-secret-key-not-for-production"
+# A fixed, valid Fernet key used only by tests (it protects nothing real).
+GATEKEEPER_SECRET_KEYS = GATEKEEPER_SECRET_KEYS or ["p0r8C5Ww-VwB0nQWDyX4q7W9vQJp0kQfOlOSTzqoX9U="]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
