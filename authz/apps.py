@@ -8,6 +8,6 @@ class AuthzConfig(AppConfig):
     verbose_name = "Decisions"
 
     def ready(self) -> None:
-        from authz import invalidation
+        from authz import checks, invalidation  # noqa: F401 - checks register on import
 
         invalidation.connect()

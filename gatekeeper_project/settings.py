@@ -126,6 +126,11 @@ DATABASES = {
         "DATABASE_URL", env.db_url, f"sqlite:///{BASE_DIR / 'var' / 'gatekeeper.sqlite3'}"
     )
 }
+if DATABASES["default"].get("ENGINE") not in (
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+):
+    raise ImproperlyConfigured("DATABASE_URL: use postgres://... or sqlite:///...")
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
