@@ -32,6 +32,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 migrate: $(VENV)/.runtime .env
 	mkdir -p var
 	$(MANAGE) migrate --no-input
+	$(MANAGE) collectstatic --no-input --verbosity 0
 
 demo: migrate
 	$(MANAGE) apply_config deploy/demo.yaml

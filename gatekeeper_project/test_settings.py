@@ -13,3 +13,5 @@ SECRET_KEY = SECRET_KEY or "test-only-secret-key-not-for-production"
 # A fixed, valid Fernet key used only by tests (it protects nothing real).
 GATEKEEPER_SECRET_KEYS = GATEKEEPER_SECRET_KEYS or ["p0r8C5Ww-VwB0nQWDyX4q7W9vQJp0kQfOlOSTzqoX9U="]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests serve static files through the finders; no collectstatic output directory is needed.
+STATIC_ROOT = None
