@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class PermissionsConfig(AppConfig):
     name = "permissions"
     verbose_name = "Permissions and rate limits"
+
+    def ready(self) -> None:
+        from permissions import receivers
+
+        receivers.connect()
