@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from clients.services import get_client
+from core.commands import GatekeeperCommand
+from permissions.services import revoke
+from routes.services import get_route
+
+
+class Command(GatekeeperCommand):
+    help = (
+        "Take methods away from a client on a route: all of them (the permission is deleted) "
+        "or only those given with --methods."
+    )
+    supports_dry_run = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--client", required=True, help="Client name (any case) or id.")
+        parser.add_argument(
+            "--domain", default="*", help="The route's domain, as configured (default: *)."
+        )
+        parser.add_argument(
+            "--pattern", required=True, help="The route's path pattern, e.g. /api/data/*."
+        )
+        parser.add_argument(
+            "--methods",
+            help="Comma-separated methods to take away, e.g. POST (default: all of them).",
+        )
+
+    def run(self, *args: Any, **options: Any) -> None:
+        client = get_client(options["client"])
+        route = get_route(options["domain"], options["pattern"])
+        left = revoke(client, route, methods=options["methods"], actor=self.actor)
+        if left is None:
+            message = f"Revoked every method of {client} on {route}"
+        else:
+            message = f"{client} keeps {', '.join(left.method_list)} on {route}"
+        self.stdout.write(self.style.SUCCESS(message))
