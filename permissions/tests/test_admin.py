@@ -75,9 +75,7 @@ def test_a_second_permission_for_the_same_client_and_route_is_refused(
     assert Permission.objects.get().methods == "GET"
 
 
-def test_the_change_form_checks_the_held_methods_and_replaces_them(
-    admin_client, acme, data_route
-):
+def test_the_change_form_checks_the_held_methods_and_replaces_them(admin_client, acme, data_route):
     permission = PermissionFactory(client=acme, route=data_route, methods="GET,POST")
     url = reverse("admin:permissions_permission_change", args=[permission.pk])
 
