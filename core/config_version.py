@@ -21,6 +21,13 @@ def current() -> str | None:
     return cache.get(KEY)
 
 
+def ensure() -> str:
+    """The current version, creating one when the cache has none (atomically: every process
+    that races here ends up with the same value)."""
+    cache.add(KEY, uuid.uuid4().hex, timeout=None)
+    return cache.get(KEY) or bump()
+
+
 def bump() -> str:
     """Set a new version at once. Use `bump_on_commit` inside transactions."""
     version = uuid.uuid4().hex

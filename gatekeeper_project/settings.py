@@ -93,6 +93,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /authz and /health skip the rest (sessions, CSRF, auth are not needed there).
+    "authz.middleware.DecisionShortcut",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,6 +186,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Every deny is a 4xx at /authz and is logged once by Gatekeeper with its reason; Django's
+    # own "Forbidden: /authz" line per deny would only double the volume.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
 
 # --- Gatekeeper ------------------------------------------------------------------------------
@@ -194,6 +199,8 @@ GATEKEEPER_SECRET_KEYS = env_list("GATEKEEPER_SECRET_KEYS", [])
 GATEKEEPER_TRUSTED_PROXIES = env_networks("GATEKEEPER_TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 # Allowed clock difference for HMAC timestamps, in seconds.
 GATEKEEPER_HMAC_MAX_SKEW = env_int("GATEKEEPER_HMAC_MAX_SKEW", 300, minimum=1)
+# Redis down: HMAC decisions fail closed (replay cannot be checked) unless this is true.
+GATEKEEPER_HMAC_FAIL_OPEN = env_bool("GATEKEEPER_HMAC_FAIL_OPEN", False)
 # Query parameter names that may carry an API key.
 GATEKEEPER_API_KEY_QUERY_PARAMS = env_list("GATEKEEPER_API_KEY_QUERY_PARAMS", ["api_key"])
 # Default grace period of `rotate_credentials`, in seconds.

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from authz import views as authz_views
+
 admin.site.site_header = "Gatekeeper"
 admin.site.site_title = "Gatekeeper"
 admin.site.index_title = "Routes, clients and permissions"
@@ -11,4 +13,7 @@ admin.site.index_title = "Routes, clients and permissions"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    # Normally answered by authz.middleware.DecisionShortcut before any other middleware.
+    path("authz", authz_views.authz, name="authz"),
+    path("health", authz_views.health, name="health"),
 ]

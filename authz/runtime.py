@@ -1,0 +1,86 @@
+"""The per-process objects of the decision path, built once from settings.
+
+Settings are read here, when the runtime is first used, and again after `setting_changed`
+(tests), never per decision.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from authz.engine import EngineConfig
+from authz.nonces import NonceStore
+from authz.snapshot import SnapshotHolder
+from authz.usage import UsageRecorder
+from core import config_version
+
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Runtime:
+    holder: SnapshotHolder
+    nonces: NonceStore
+    usage: UsageRecorder
+    config: EngineConfig
+    trusted: tuple[_Network, ...]
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - one Runtime per process; peers are few
+    def is_trusted(self, peer: str) -> bool:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted)
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    global _runtime
+    runtime = _runtime
+    if runtime is None:
+        with _lock:
+            if _runtime is None:
+                _runtime = _build()
+            runtime = _runtime
+    return runtime
+
+
+def _build() -> Runtime:
+    return Runtime(
+        holder=SnapshotHolder(current_version=config_version.ensure),
+        nonces=NonceStore(cache),
+        usage=UsageRecorder(),
+        config=EngineConfig(
+            query_params=tuple(settings.GATEKEEPER_API_KEY_QUERY_PARAMS),
+            max_skew=settings.GATEKEEPER_HMAC_MAX_SKEW,
+            hmac_fail_open=settings.GATEKEEPER_HMAC_FAIL_OPEN,
+        ),
+        trusted=tuple(
+            ipaddress.ip_network(n, strict=False) for n in settings.GATEKEEPER_TRUSTED_PROXIES
+        ),
+    )
+
+
+def reset() -> None:
+    """Forget the runtime: the next decision rebuilds it (and its snapshot) from scratch."""
+    global _runtime
+    _runtime = None
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("GATEKEEPER_") or setting == "CACHES":
+        reset()
