@@ -6,14 +6,36 @@ import uuid
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 # Client names travel in the X-Auth-Client-Name header and on command lines: keep them plain.
 CLIENT_NAME_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # Digests name their algorithm (`sha256$<hex>`), so a later one can live beside it.
 DIGEST_REGEX = r"^[a-z0-9]+\$[0-9a-f]+$"
+
+
+class ClientQuerySet(models.QuerySet["Client"]):
+    def with_live_counts(self, at: datetime | None = None) -> ClientQuerySet:
+        """Annotate `live_api_keys` and `live_hmac_secrets`: one query for a whole list."""
+        at = at or timezone.now()
+
+        def live_count(kind: str) -> Coalesce:
+            counts = (
+                Credential.objects.live(at)
+                .filter(client=OuterRef("pk"), kind=kind)
+                .order_by()
+                .values("client")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            return Coalesce(Subquery(counts), 0)
+
+        return self.annotate(
+            live_api_keys=live_count(Credential.Kind.API_KEY),
+            live_hmac_secrets=live_count(Credential.Kind.HMAC),
+        )
 
 
 class Client(models.Model):
@@ -31,6 +53,8 @@ class Client(models.Model):
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
