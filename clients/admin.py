@@ -1,0 +1,269 @@
+"""Clients and credentials in the admin. Every write goes through `clients.services`.
+
+A new key or secret is shown once, in the response to the action that made it
+(`admin/clients/secret_once.html`, not cached). It never goes into the session, the messages
+framework, a form field or a log line; afterwards only its prefix is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.functional import lazy
+
+from clients import services
+from clients.models import Client, Credential
+from core.actor import Actor
+from core.commands import validation_message
+from core.durations import format_duration
+from core.errors import Conflict, GatekeeperError
+
+CREDENTIAL_FIELDS = [
+    "kind",
+    "prefix",
+    "label",
+    "created_at",
+    "expires_at",
+    "revoked_at",
+    "last_used_at",
+]
+
+
+def _rotation_grace() -> timedelta:
+    return timedelta(seconds=settings.GATEKEEPER_ROTATION_GRACE)
+
+
+def _rotate_description() -> str:
+    return f"Rotate API keys ({format_duration(_rotation_grace())} grace)"
+
+
+def _error_text(exc: Exception) -> str:
+    return validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
+
+
+class CredentialInline(admin.TabularInline):
+    """Read-only: credentials are issued, rotated and revoked by actions, never typed in."""
+
+    model = Credential
+    fields = readonly_fields = CREDENTIAL_FIELDS
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
+        return False
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "live_credentials", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "description", "id"]
+    fields = ["name", "status", "description", "id", "created_at", "updated_at"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+    inlines = [CredentialInline]
+    actions = ["issue_api_key", "issue_hmac_secret", "rotate_api_keys", "suspend", "reactivate"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
+        return super().get_queryset(request).with_live_counts()
+
+    @admin.display(
+        description="Live API keys / HMAC secrets",
+        ordering=F("live_api_keys") + F("live_hmac_secrets"),
+    )
+    def live_credentials(self, obj: Client) -> str:
+        return f"{obj.live_api_keys} / {obj.live_hmac_secrets}"
+
+    def has_issue_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("clients.add_credential")
+
+    def save_model(self, request: HttpRequest, obj: Client, form: object, change: bool) -> None:
+        actor = Actor.from_request(request)
+        if not change:
+            services.create_client(
+                name=obj.name,
+                status=obj.status,
+                description=obj.description,
+                client_id=obj.id,
+                actor=actor,
+            )
+            # The service saved a row with this instance's id; the admin keeps using `obj`.
+            obj.refresh_from_db()
+            obj._state.adding = False
+            return
+        # The form already wrote the new values onto `obj`: compare against the stored row.
+        stored = Client.objects.get(pk=obj.pk)
+        services.update_client(stored, actor=actor, name=obj.name, description=obj.description)
+        services.set_client_status(stored, obj.status, actor=actor)
+
+    def delete_model(self, request: HttpRequest, obj: Client) -> None:
+        services.delete_client(obj, actor=Actor.from_request(request))
+
+    def get_deleted_objects(self, objs: object, request: HttpRequest) -> tuple:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Credentials cannot be deleted on their own (only revoked), but they go with their
+        # client: delete_client removes and audits them.
+        perms_needed.discard(Credential._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        actor = Actor.from_request(request)
+        with transaction.atomic():
+            for client in queryset:
+                services.delete_client(client, actor=actor)
+
+    def _show_once(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Client],
+        title: str,
+        issue: Callable[[Client, Actor], services.IssuedSecret],
+    ) -> TemplateResponse | None:
+        actor = Actor.from_request(request)
+        try:
+            # All or nothing: a secret issued but never shown would be a dead credential.
+            with transaction.atomic():
+                issued = [issue(client, actor) for client in queryset]
+        except (ValidationError, GatekeeperError) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "issued": issued,
+        }
+        response = TemplateResponse(request, "admin/clients/secret_once.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Issue API key", permissions=["issue"])
+    def issue_api_key(
+        self, request: HttpRequest, queryset: QuerySet[Client]
+    ) -> TemplateResponse | None:
+        return self._show_once(
+            request,
+            queryset,
+            "New API keys",
+            lambda client, actor: services.issue_api_key(client, actor=actor),
+        )
+
+    @admin.action(description="Issue HMAC secret", permissions=["issue"])
+    def issue_hmac_secret(
+        self, request: HttpRequest, queryset: QuerySet[Client]
+    ) -> TemplateResponse | None:
+        return self._show_once(
+            request,
+            queryset,
+            "New HMAC secrets",
+            lambda client, actor: services.issue_hmac_secret(client, actor=actor),
+        )
+
+    # The description is lazy so the grace setting is read when the page renders, not at import.
+    @admin.action(description=lazy(_rotate_description, str)(), permissions=["issue"])
+    def rotate_api_keys(
+        self, request: HttpRequest, queryset: QuerySet[Client]
+    ) -> TemplateResponse | None:
+        grace = _rotation_grace()
+        return self._show_once(
+            request,
+            queryset,
+            "Rotated API keys",
+            lambda client, actor: services.rotate_credentials(
+                client, kind=Credential.Kind.API_KEY, grace=grace, actor=actor
+            ),
+        )
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Client], status: str) -> None:
+        actor = Actor.from_request(request)
+        with transaction.atomic():
+            for client in queryset:
+                services.set_client_status(client, status, actor=actor)
+        self.message_user(request, f"{len(queryset)} client(s) are now {status}.")
+
+    @admin.action(description="Suspend", permissions=["change"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        self._set_status(request, queryset, Client.Status.SUSPENDED)
+
+    @admin.action(description="Reactivate", permissions=["change"])
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        self._set_status(request, queryset, Client.Status.ACTIVE)
+
+
+class CredentialStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("live", "Live"), ("expired", "Expired"), ("revoked", "Revoked")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "live":
+            return queryset.live(now)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(Credential)
+class CredentialAdmin(admin.ModelAdmin):
+    """Read-only list of every credential; the one write is the Revoke action."""
+
+    list_display = [
+        "client",
+        "kind",
+        "prefix",
+        "label",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    list_filter = ["kind", CredentialStateFilter]
+    search_fields = ["prefix", "label", "client__name"]
+    list_select_related = ["client"]
+    fields = readonly_fields = ["client", *CREDENTIAL_FIELDS]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Credential | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Credential | None = None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("clients.change_credential")
+
+    @admin.action(description="Revoke", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Credential]) -> None:
+        actor = Actor.from_request(request)
+        revoked = skipped = 0
+        for credential in queryset:
+            try:
+                services.revoke_credential(credential, actor=actor)
+            except Conflict:
+                skipped += 1
+            else:
+                revoked += 1
+        note = f"; {skipped} already revoked" if skipped else ""
+        self.message_user(request, f"Revoked {revoked} credential(s){note}.")
