@@ -152,9 +152,11 @@ def _parse_segment(raw: str) -> Segment:
                 "with unreserved characters decoded."
             )
     if not _LITERAL_RE.fullmatch(raw):
-        bad = sorted({c for c in re.sub(_ESCAPE, "", raw) if not re.fullmatch(_PCHAR, c)})
-        shown = " ".join(repr(c) for c in bad) or "a malformed '%' escape"
-        raise PatternError(f"{raw!r}: not allowed in a path pattern: {shown}.")
+        leftover = _ESCAPE.sub("", raw)
+        bad = [repr(c) for c in sorted(set(leftover) - {".", "%"}) if not re.fullmatch(_PCHAR, c)]
+        if "%" in leftover:
+            bad.append("a '%' without two hex digits after it")
+        raise PatternError(f"{raw!r}: not allowed in a path pattern: {', '.join(bad)}.")
     return Segment(raw)
 
 
@@ -211,9 +213,10 @@ def _normalize_ipv6(domain: str) -> str:
     try:
         address = ipaddress.IPv6Address(domain[1:-1])
     except ValueError:
-        raise PatternError(
-            f"{domain!r} is not an IPv6 address (zone ids are not allowed)."
-        ) from None
+        address = None
+    # ipaddress accepts a zone id (`fe80::1%eth0`); a Host header may not carry one.
+    if address is None or address.scope_id is not None:
+        raise PatternError(f"{domain!r} is not an IPv6 address (zone ids are not allowed).")
     return f"[{address.compressed}]"
 
 
