@@ -77,7 +77,9 @@ def _build() -> Runtime:
 def reset() -> None:
     """Forget the runtime: the next decision rebuilds it (and its snapshot) from scratch."""
     global _runtime
-    _runtime = None
+    old, _runtime = _runtime, None
+    if old is not None:
+        old.usage.stop()
 
 
 @receiver(setting_changed)

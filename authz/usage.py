@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import UTC, datetime
+
+from django.db import connection
 
 from clients.models import Credential
 
@@ -23,6 +24,7 @@ class UsageRecorder:
         self._noted_at: dict[int, float] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def note(self, credential_id: int, now: float) -> None:
         if now - self._noted_at.get(credential_id, 0.0) < self._interval:
@@ -30,7 +32,7 @@ class UsageRecorder:
         with self._lock:
             self._noted_at[credential_id] = now
             self._pending[credential_id] = now
-            if self._thread is None:
+            if self._thread is None and not self._stopped.is_set():
                 # Started lazily, so it runs in the gunicorn worker, not in the master.
                 self._thread = threading.Thread(target=self._run, name="gk-usage", daemon=True)
                 self._thread.start()
@@ -52,7 +54,13 @@ class UsageRecorder:
             return 0
         return len(pending)
 
+    def stop(self) -> None:
+        """End the background thread (pending stamps are dropped)."""
+        self._stopped.set()
+
     def _run(self) -> None:
-        while True:
-            time.sleep(self._interval / 4)
+        while not self._stopped.wait(self._interval / 4):
             self.flush()
+            # This thread's connection must not outlive the flush (a database that went
+            # away, a test database being dropped).
+            connection.close()

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -123,7 +124,7 @@ def health(request: HttpRequest) -> JsonResponse:
         holder.get()
     except Exception as exc:
         log.warning("health: no snapshot: %s", type(exc).__name__)
-    database = _probe(lambda: connection.cursor().execute("SELECT 1"))
+    database = _database_state()
     version = None
     cache_state = _probe(lambda: cache.get(config_version.KEY))
     if cache_state == "ok":
@@ -152,6 +153,23 @@ def health(request: HttpRequest) -> JsonResponse:
         },
         status=code,
     )
+
+
+_database_probe = threading.Lock()
+_database_last = "unknown"
+
+
+def _database_state() -> str:
+    """One database probe at a time per process: while the database hangs, load-balancer
+    probes must not pile up on it and take every thread that /authz needs."""
+    global _database_last
+    if not _database_probe.acquire(blocking=False):
+        return _database_last
+    try:
+        _database_last = _probe(lambda: connection.cursor().execute("SELECT 1"))
+    finally:
+        _database_probe.release()
+    return _database_last
 
 
 def _probe(call: Callable[[], object]) -> str:

@@ -134,6 +134,12 @@ if DATABASES["default"].get("ENGINE") not in (
 ):
     raise ImproperlyConfigured("DATABASE_URL: use postgres://... or sqlite:///...")
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that accepts connections but never answers must not hold request threads
+    # for minutes: decisions go on from the snapshot, but only if threads stay free.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=1)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -4,8 +4,7 @@
 the test's own database and Redis, waits until it answers and always stops it. Each request
 goes over a new TCP connection, so the kernel spreads requests over the workers; the access
 log names the worker (pid) that answered each numbered request, which lets a test go on asking
-until every worker has answered. `TcpProxy` sits between Gatekeeper and PostgreSQL or Redis so
-a test can cut that path while the real server keeps running for the rest of the suite.
+until every worker has answered. (`tcp_proxy.TcpProxy` cuts its path to PostgreSQL or Redis.)
 """
 
 from __future__ import annotations
@@ -15,35 +14,27 @@ import itertools
 import json
 import os
 import re
-import selectors
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.conf import settings
 
-HOST = "127.0.0.1"
+from authz.tests.tcp_proxy import HOST, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 # Gunicorn writes the worker pid as "<1234>"; `probe` numbers our requests.
 ACCESS_FORMAT = "%(p)s %(q)s %(s)s"
 _ACCESS_LINE = re.compile(r"^<(\d+)> probe=(\d+) \d+$")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def database_address() -> tuple[str, int]:
@@ -342,116 +333,3 @@ def running(log_dir: Path, *, workers: int = 2, **ports: int) -> Iterator[Gateke
         yield gatekeeper
     finally:
         gatekeeper.stop()
-
-
-class TcpProxy:
-    """Forwards a loopback port to `upstream`. `cut()` closes the listener and every open
-    connection (new connections are refused); `restore()` listens on the same port again;
-    `stall()` cuts, then accepts connections and never answers (a network that drops packets).
-    """
-
-    def __init__(self, upstream: tuple[str, int], *, listening: bool = True) -> None:
-        self.upstream = upstream
-        self.port = free_port()
-        self._stop = threading.Event()
-        self._acceptor: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._open: set[socket.socket] = set()
-        self._pipes: list[threading.Thread] = []
-        if listening:
-            self.restore()
-
-    def restore(self) -> None:
-        self.cut()
-        self._listen(forward=True)
-
-    def stall(self) -> None:
-        self.cut()
-        self._listen(forward=False)
-
-    def cut(self) -> None:
-        acceptor, self._acceptor = self._acceptor, None
-        if acceptor is None:
-            return
-        self._stop.set()
-        acceptor.join(STOP_TIMEOUT)
-        with self._lock:
-            for sock in self._open:
-                # The peer may have closed it already.
-                with suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            pipes, self._pipes = self._pipes, []
-        for pipe in pipes:
-            pipe.join(STOP_TIMEOUT)
-        with self._lock:
-            # What is left was held by stall(), with no pipe to close it.
-            for sock in self._open:
-                sock.close()
-            self._open.clear()
-
-    def _listen(self, *, forward: bool) -> None:
-        listener = socket.socket()
-        # The port still has connections in TIME_WAIT from before the cut.
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((HOST, self.port))
-        listener.listen(64)
-        listener.settimeout(0.05)
-        self._stop = threading.Event()
-        self._acceptor = threading.Thread(
-            target=self._accept,
-            args=(listener, self._stop, forward),
-            name="proxy-accept",
-            daemon=True,
-        )
-        self._acceptor.start()
-
-    def __enter__(self) -> TcpProxy:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.cut()
-
-    def _accept(self, listener: socket.socket, stop: threading.Event, forward: bool) -> None:
-        with listener:
-            while not stop.is_set():
-                try:
-                    client, _ = listener.accept()
-                except TimeoutError:
-                    continue
-                client.setblocking(True)
-                if not forward:
-                    with self._lock:
-                        self._open.add(client)
-                    continue
-                try:
-                    upstream = socket.create_connection(self.upstream, timeout=2)
-                except OSError:
-                    client.close()
-                    continue
-                upstream.settimeout(None)
-                pipe = threading.Thread(
-                    target=self._pipe, args=(client, upstream), name="proxy-pipe", daemon=True
-                )
-                with self._lock:
-                    self._open.update((client, upstream))
-                    self._pipes.append(pipe)
-                pipe.start()
-
-    def _pipe(self, a: socket.socket, b: socket.socket) -> None:
-        try:
-            with selectors.DefaultSelector() as selector:
-                selector.register(a, selectors.EVENT_READ, b)
-                selector.register(b, selectors.EVENT_READ, a)
-                while True:
-                    for key, _ in selector.select():
-                        data = key.fileobj.recv(65536)
-                        if not data:
-                            return
-                        key.data.sendall(data)
-        except OSError:
-            return
-        finally:
-            with self._lock:
-                self._open.difference_update((a, b))
-            a.close()
-            b.close()

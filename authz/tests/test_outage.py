@@ -13,12 +13,12 @@ from authz.tests.conftest import ACTOR
 from authz.tests.live import (
     Answer,
     Sweep,
-    TcpProxy,
     answered,
     database_address,
     redis_address,
     running,
 )
+from authz.tests.tcp_proxy import TcpProxy
 from clients import services as clients
 from permissions import services as permissions
 
@@ -186,15 +186,6 @@ def test_redis_outage_fails_hmac_closed_while_api_keys_pass_and_both_recover(wor
     assert settled_within(recovered, RECOVERY), recovered.summary()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason=(
-        "/health probes the database with no connect or statement timeout: with a database "
-        "that stops answering, each probe holds a gunicorn thread for good, and once a "
-        "worker's threads are all held it answers no /authz at all"
-    ),
-)
 def test_health_probes_of_a_hanging_database_leave_every_worker_deciding(world, tmp_path):
     acme = bearer(world.acme_key)
     with (
