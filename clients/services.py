@@ -211,6 +211,23 @@ def _new_credential(
     return credential, plaintext
 
 
+def _issue(
+    client: Client,
+    kind: str,
+    *,
+    actor: Actor,
+    label: str,
+    expires_at: datetime | None,
+    value: str | None,
+) -> IssuedSecret:
+    credential, plaintext = _new_credential(
+        client, kind, label=label, expires_at=expires_at, value=value
+    )
+    detail = {**_audit_detail(credential), "imported": value is not None}
+    record(actor, "credential.issued", credential, detail=detail)
+    return IssuedSecret(credential=credential, plaintext=plaintext)
+
+
 @transaction.atomic
 def issue_api_key(
     client: Client,
@@ -221,12 +238,14 @@ def issue_api_key(
     plaintext: str | None = None,
 ) -> IssuedSecret:
     """Issue a new API key, or import a legacy one (any shape) when `plaintext` is given."""
-    credential, key = _new_credential(
-        client, Credential.Kind.API_KEY, label=label, expires_at=expires_at, value=plaintext
+    return _issue(
+        client,
+        Credential.Kind.API_KEY,
+        actor=actor,
+        label=label,
+        expires_at=expires_at,
+        value=plaintext,
     )
-    detail = {**_audit_detail(credential), "imported": plaintext is not None}
-    record(actor, "credential.issued", credential, detail=detail)
-    return IssuedSecret(credential=credential, plaintext=key)
 
 
 @transaction.atomic
@@ -239,12 +258,9 @@ def issue_hmac_secret(
     secret: str | None = None,
 ) -> IssuedSecret:
     """Issue a new HMAC secret, or import an existing one when `secret` is given."""
-    credential, plaintext = _new_credential(
-        client, Credential.Kind.HMAC, label=label, expires_at=expires_at, value=secret
+    return _issue(
+        client, Credential.Kind.HMAC, actor=actor, label=label, expires_at=expires_at, value=secret
     )
-    detail = {**_audit_detail(credential), "imported": secret is not None}
-    record(actor, "credential.issued", credential, detail=detail)
-    return IssuedSecret(credential=credential, plaintext=plaintext)
 
 
 @transaction.atomic

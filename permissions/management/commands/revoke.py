@@ -6,6 +6,7 @@ from django.core.management.base import CommandParser
 
 from clients.services import get_client
 from core.commands import GatekeeperCommand
+from permissions.management.arguments import add_permission_arguments
 from permissions.services import revoke
 from routes.services import get_route
 
@@ -18,13 +19,7 @@ class Command(GatekeeperCommand):
     supports_dry_run = True
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--client", required=True, help="Client name (any case) or id.")
-        parser.add_argument(
-            "--domain", default="*", help="The route's domain, as configured (default: *)."
-        )
-        parser.add_argument(
-            "--pattern", required=True, help="The route's path pattern, e.g. /api/data/*."
-        )
+        add_permission_arguments(parser)
         parser.add_argument(
             "--methods",
             help="Comma-separated methods to take away, e.g. POST (default: all of them).",
