@@ -131,8 +131,11 @@ class Credential(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
+                    # IS NOT NULL first: a regex test on NULL is unknown, and CHECK lets
+                    # unknown pass.
                     Q(
                         kind="api_key",
+                        digest__isnull=False,
                         digest__regex=DIGEST_REGEX,
                         secret_encrypted="",
                     )
