@@ -20,6 +20,9 @@ _KEY_SCHEMES = frozenset({"bearer", "apikey"})
 # Scheme names that are never a bare key when they stand alone (`Authorization: Bearer`).
 _SCHEME_NAMES = _KEY_SCHEMES | {"basic", "digest", "negotiate", "ntlm", "aws4-hmac-sha256"}
 _HMAC_SCHEME = "hmac"
+_OUR_SCHEMES = _KEY_SCHEMES | {_HMAC_SCHEME}
+_WHITESPACE = re.compile(r"[ \t]")
+_FIRST_GAP = re.compile(r"[ \t]+")
 _HMAC_PAIR = re.compile(r'\s*([A-Za-z_]+)\s*=\s*"([^"]*)"\s*')
 _HMAC_FIELDS = frozenset({"client_id", "timestamp", "nonce", "signature"})
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -74,13 +77,13 @@ def extract(
     keys: set[str] = set()
     hmac_fields = None
     if authorization:
-        scheme, _space, rest = authorization.strip().partition(" ")
+        scheme, rest = _split_scheme(authorization)
         lowered = scheme.lower()
         if lowered == _HMAC_SCHEME:
             hmac_fields = parse_hmac(rest)
         elif lowered in _KEY_SCHEMES:
             key = rest.strip()
-            if " " in key or "\t" in key:
+            if _WHITESPACE.search(key):
                 raise CredentialError(Detail.MALFORMED_CREDENTIALS)
             if key:
                 keys.add(key)
@@ -98,6 +101,19 @@ def extract(
     if keys:
         return Presented(api_key=keys.pop())
     return NOTHING
+
+
+def _split_scheme(authorization: str) -> tuple[str, str]:
+    """`Scheme <rest>`: RFC 9110 separates them with spaces. A tab after one of our schemes is
+    a malformed credential (never a bare key); after another scheme, not ours to judge."""
+    value = authorization.strip()
+    match = _FIRST_GAP.search(value)
+    if match is None:
+        return value, ""
+    scheme, rest = value[: match.start()], value[match.end() :]
+    if "\t" in match.group() and scheme.lower() in _OUR_SCHEMES:
+        raise CredentialError(Detail.MALFORMED_CREDENTIALS)
+    return scheme, rest
 
 
 def _query_keys(query: str, names: frozenset[str]) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from authz.reasons import Detail
+from routes.patterns import RAW_IN_PATHS
 
 
 class Malformed(Exception):
@@ -40,7 +41,6 @@ _BAD_PATH = re.compile(r"[\\;]|%3[Bb]|%(?![0-9A-Fa-f]{2})")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _SLASHES = re.compile(r"//+")
 _DOT_SEGMENT = re.compile(r"(?:^|/)\.+(?:/|$)")
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # Escapes that decode to '/', '\' or a control character (NUL included).
 _DENIED_BYTES = frozenset([0x2F, 0x5C, 0x7F, *range(0x20)])
 # A path with none of '%', '//', '/.' needs no rewriting at all: the common case.
@@ -49,6 +49,7 @@ _NEEDS_WORK = re.compile(r"%|//|/\.")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _LABEL = re.compile(r"[a-z0-9_-]{1,63}")
 _PORT = re.compile(r"[0-9]{0,5}")
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
 def normalize_target(raw: str) -> Target:
@@ -69,21 +70,23 @@ def normalize_path(path: str) -> str:
     if not _NEEDS_WORK.search(path):
         return path
     if "%" in path:
-        path = _decode_unreserved(path)
+        path = _decode_escapes(path)
     path = _SLASHES.sub("/", path)
     if _DOT_SEGMENT.search(path):
         raise Malformed(Detail.AMBIGUOUS_PATH, "the path holds a dot segment")
     return path
 
 
-def _decode_unreserved(path: str) -> str:
+def _decode_escapes(path: str) -> str:
+    """Step 3, made canonical: the spelling `routes.patterns` requires of patterns."""
+
     def replace(match: re.Match[str]) -> str:
         value = int(match.group(1), 16)
         if value in _DENIED_BYTES:
             raise Malformed(Detail.AMBIGUOUS_PATH, "an escape decodes to '/', '\\' or a control")
-        char = chr(value)
-        if char in _UNRESERVED:
-            return char
+        if value in RAW_IN_PATHS:
+            # `%3A` and `:` are one path to a backend that decodes once: match them as one.
+            return chr(value)
         # Hex case carries no meaning (RFC 3986 §6.2.2.1); upper case matches the patterns.
         return "%" + match.group(1).upper()
 
@@ -99,6 +102,9 @@ def _decode_unreserved(path: str) -> str:
 def normalize_host(raw: str) -> str:
     """Lower-case, strip the port and one trailing dot; accept only a DNS name, an IPv4
     address or a bracketed IPv6 address without a zone id."""
+    # ASCII first: str.lower() maps some non-ASCII letters to ASCII (KELVIN SIGN -> 'k').
+    if not raw.isascii():
+        raise Malformed(Detail.BAD_HOST, "the host is not ASCII (IDNs arrive as punycode)")
     host = raw.lower()
     if host.startswith("["):
         return _normalize_ipv6(host)
@@ -112,9 +118,10 @@ def normalize_host(raw: str) -> str:
     labels = name.split(".")
     if not all(_LABEL.fullmatch(label) for label in labels):
         raise Malformed(Detail.BAD_HOST, "the host is not a DNS name or IP address")
-    # No top-level domain is all digits: such a name is an IPv4 address or a trick
-    # (`1.2.3`, `0177.0.0.1`, `127.1`) that resolvers read in different ways.
-    if labels[-1].isdigit() and not _is_canonical_ipv4(name):
+    # A name whose last label is a number (decimal, or 0x hex) is read as an IPv4 address by
+    # URL parsers and inet_aton (`1.2.3`, `0177.0.0.1`, `127.1`, `0x7f000001`): only the
+    # canonical dotted quad is accepted.
+    if _NUMERIC_LABEL.fullmatch(labels[-1]) and not _is_canonical_ipv4(name):
         raise Malformed(Detail.BAD_HOST, "the host is not a canonical IPv4 address")
     return name
 

@@ -40,6 +40,9 @@ class Runtime:
             address = ipaddress.ip_address(peer)
         except ValueError:
             return False
+        # A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d.
+        mapped = getattr(address, "ipv4_mapped", None)
+        address = mapped or address
         return any(address in network for network in self.trusted)
 
 

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = 1.0
 
 
+class UnreadableRoute(Exception):
+    """A stored pattern the grammar refuses: the configuration cannot be compiled safely."""
+
+
 @dataclass(frozen=True, slots=True)
 class RouteRule:
     id: int
@@ -95,10 +99,13 @@ def build_snapshot(version: str | None) -> Snapshot:
     for route in Route.objects.order_by("id"):
         try:
             pattern = parse_pattern(route.pattern)
-        except PatternError:
-            # The database constraint is looser than the grammar in a few corners.
-            log.error("route %s has a pattern the engine cannot read; it is skipped", route.id)
-            continue
+        except PatternError as exc:
+            # The database constraint is looser than the grammar in a few corners. Skipping the
+            # route could let a broader route answer for its paths (fail open), so the whole
+            # build fails and the holder keeps deciding from the last good snapshot.
+            raise UnreadableRoute(
+                f"route {route.id} has a pattern the engine cannot read: {exc}"
+            ) from exc
         rule = RouteRule(
             route.id, route.domain, route.pattern, route.service_name, rules.get(route.id, {})
         )

@@ -44,7 +44,11 @@ MAX_DOMAIN_LENGTH = 255
 # Escapes that a request path may never carry (design §4 step 3 denies them), so a pattern
 # containing one could never match: `/`, `\`, `;` and controls.
 _DENIED_ESCAPES = {"2F", "5C", "3B", "7F"} | {f"{n:02X}" for n in range(0x20)}
-_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
+# One spelling for requests and patterns: a backend that decodes once reads `%3A` as `:`, so
+# normalisation writes every printable ASCII byte raw, except the three whose escape means
+# something else once decoded (`#`, `%`, `?`). Space and non-ASCII bytes stay escaped.
+RAW_IN_PATHS = frozenset(range(0x21, 0x7F)) - {0x23, 0x25, 0x3F}
+_LITERAL_CHAR = re.compile(rf"\.|{_PCHAR}")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _LITERAL_RE = re.compile(_LITERAL)
 _PARAM_RE = re.compile(_PARAM)
@@ -146,10 +150,16 @@ def _parse_segment(raw: str) -> Segment:
             )
         if hex_digits in _DENIED_ESCAPES:
             raise PatternError(f"%{escape}: requests with this escape are always denied.")
-        if _UNRESERVED.fullmatch(chr(int(hex_digits, 16))):
+        char = chr(int(hex_digits, 16))
+        if int(hex_digits, 16) in RAW_IN_PATHS:
+            if _LITERAL_CHAR.fullmatch(char):
+                raise PatternError(
+                    f"%{escape}: write {char!r} itself; requests are matched with printable "
+                    "characters decoded, as the backend reads them."
+                )
             raise PatternError(
-                f"%{escape}: write {chr(int(hex_digits, 16))!r} itself; requests are matched "
-                "with unreserved characters decoded."
+                f"%{escape}: {char!r} cannot be part of a literal segment; requests carrying "
+                "it are matched by placeholders and wildcards only."
             )
     if not _LITERAL_RE.fullmatch(raw):
         leftover = _ESCAPE.sub("", raw)

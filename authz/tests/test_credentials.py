@@ -36,6 +36,7 @@ HMAC = f'HMAC client_id="c1",timestamp="1700000000",nonce="n1",signature="{SIG}"
         ("Basic", None, None, None),
         ("Basic dXNlcjpwYXNz", None, None, None),
         ("Digest username=x", None, None, None),
+        ("Basic\tdXNlcjpwYXNz", None, None, None),
         (None, "", None, None),
         (None, "   ", None, None),
         (None, None, "api_key=", None),
@@ -101,12 +102,18 @@ def test_hmac_headers_parse(header):
         f'client_id="c1",timestamp="1",nonce="n1",signature="{"g" * 64}"',
         f'client_id="c1",timestamp="1",nonce="n1",signature="{SIG}a"',
         f"client_id=c1,timestamp=1,nonce=n1,signature={SIG}",
+        f'\tclient_id="c1",timestamp="1",nonce="n1",signature="{SIG}"',  # RFC 9110: spaces only
         f'client_id="c1";timestamp="1";nonce="n1";signature="{SIG}"',
     ],
 )
 def test_malformed_hmac_headers_are_refused_not_read_as_keys(params):
     with pytest.raises(CredentialError) as info:
-        extract(f"HMAC {params}".rstrip(), None, None, ())
+        extract(
+            f"HMAC {params}".rstrip() if not params.startswith("\t") else f"HMAC{params}",
+            None,
+            None,
+            (),
+        )
     assert info.value.detail is Detail.MALFORMED_CREDENTIALS
 
 
@@ -138,3 +145,10 @@ def test_extraction_never_crashes_and_finds_at_most_one(authorization, x_api_key
 def test_a_key_never_shows_in_repr():
     presented = extract("Bearer gk_secretprefix_secretsecret", None, None, ())
     assert "secret" not in repr(presented)
+
+
+@pytest.mark.parametrize("header", ["Bearer\tk1", "ApiKey\tk1"])
+def test_a_tab_after_our_scheme_is_malformed_not_a_bare_key(header):
+    with pytest.raises(CredentialError) as info:
+        extract(header, None, None, ())
+    assert info.value.detail is Detail.MALFORMED_CREDENTIALS

@@ -132,3 +132,15 @@ def test_without_a_version_only_max_age_rebuilds(parts):
     clock.now += 31
     holder.get()
     assert builds.count == 2
+
+
+@pytest.mark.django_db
+def test_a_stored_pattern_the_grammar_refuses_fails_the_build_not_open(world):
+    from authz.snapshot import UnreadableRoute
+    from routes.models import Route
+
+    # The database's regex is looser than the grammar here; skipping the route would let the
+    # public wildcard answer for its path.
+    Route.objects.create(domain="*", pattern="/api/public/list%5B0%5D")
+    with pytest.raises(UnreadableRoute, match="cannot read"):
+        build_snapshot(None)
