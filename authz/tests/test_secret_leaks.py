@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from audit.models import AuditEvent
-from authz.tests.test_decisions import bearer, hmac_header
+from authz.tests.wire import bearer, hmac_header
 
 
 def test_decisions_never_log_or_echo_a_secret(world, ask, caplog):

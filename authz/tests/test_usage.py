@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from authz.tests.test_decisions import bearer
+from authz.tests.wire import bearer
 from authz.usage import UsageRecorder
 from clients.models import Credential
 from core import config_version
