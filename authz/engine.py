@@ -61,6 +61,7 @@ class Decision:
     credential_id: int | None = None
     host: str | None = None
     path: str | None = None
+    auth: str | None = None  # what the matched method rule requires
 
     @property
     def allowed(self) -> bool:
@@ -96,7 +97,9 @@ def decide(
         return Decision(Reason.NO_AUTH_REQUIRED, route=route, host=host, path=target.path)
 
     def deny(reason: Reason, detail: Detail | None = None, **extra: object) -> Decision:
-        return Decision(reason, detail, route=route, host=host, path=target.path, **extra)
+        return Decision(
+            reason, detail, route=route, host=host, path=target.path, auth=auth, **extra
+        )
 
     try:
         presented = extract(

@@ -10,9 +10,15 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from authz import views
+from authz import shapes, views
 
-_SHORTCUTS = {"/authz": views.authz, "/health": views.health}
+_SHORTCUTS = {
+    "/authz": views.authz,
+    "/authz/forward": views.forward,
+    "/authz/ingress": views.ingress,
+    "/health": views.health,
+}
+_ENVOY = shapes.ENVOY_PREFIX + "/"
 
 
 class DecisionShortcut:
@@ -20,7 +26,10 @@ class DecisionShortcut:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        view = _SHORTCUTS.get(request.path_info)
+        path = request.path_info
+        view = _SHORTCUTS.get(path)
         if view is not None:
             return view(request)
+        if path.startswith(_ENVOY):
+            return views.envoy(request)
         return self.get_response(request)

@@ -1,7 +1,8 @@
-"""`/authz` (nginx auth_request, ingress-nginx) and `/health`.
+"""The decision endpoints, one per proxy shape (authz/shapes.py), and `/health`.
 
-`/authz` answers only 200, 401 and 403 with an empty body (nginx turns any other status into a
-500, and a body costs the keepalive connection); an internal fault answers 500 and denies.
+For nginx and ingress-nginx only 200, 401 and 403, with empty bodies (nginx turns any other
+status into a 500); for proxies that pass the decider's answer to the client, denials carry a
+small JSON body. An internal fault answers 500 and denies (fail closed) everywhere.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from authz import shapes
 from authz.engine import Decision, RequestFacts, decide, malformed
+from authz.normalize import Malformed
 from authz.reasons import Detail, Reason
 from authz.runtime import Runtime, get_runtime
 from core import config_version
@@ -28,13 +31,32 @@ _CHALLENGES = {
     "hmac": 'HMAC realm="gatekeeper"',
     "any": 'Bearer realm="gatekeeper", HMAC realm="gatekeeper"',
 }
-_REQUIRED = ("HTTP_X_ORIGINAL_METHOD", "HTTP_X_ORIGINAL_HOST", "HTTP_X_ORIGINAL_URI")
 
 
 def authz(request: HttpRequest) -> HttpResponse:
+    """nginx auth_request."""
+    return _answer(request, shapes.NGINX)
+
+
+def forward(request: HttpRequest) -> HttpResponse:
+    """Caddy forward_auth, Traefik ForwardAuth."""
+    return _answer(request, shapes.FORWARD)
+
+
+def ingress(request: HttpRequest) -> HttpResponse:
+    """ingress-nginx auth-url."""
+    return _answer(request, shapes.INGRESS)
+
+
+def envoy(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Envoy ext_authz (HTTP service) with `path_prefix: /authz/envoy`."""
+    return _answer(request, shapes.ENVOY)
+
+
+def _answer(request: HttpRequest, shape: shapes.Shape) -> HttpResponse:
     runtime = get_runtime()
     try:
-        decision = _decide(request, runtime)
+        decision, facts = _decide(request, shape, runtime)
     except Exception:
         log.exception("decision failed; denying")
         response = HttpResponse(status=500)
@@ -42,78 +64,71 @@ def authz(request: HttpRequest) -> HttpResponse:
         response["Content-Length"] = "0"
         return response
     if not decision.allowed:
-        _log_denial(decision, request.META, runtime)
-    return _respond(decision, request.META.get("HTTP_X_ORIGINAL_METHOD", ""))
+        _log_denial(decision, facts, request, shape, runtime)
+    return _respond(decision, shape)
 
 
-def _log_denial(decision: Decision, meta: dict, runtime: Runtime) -> None:
-    target = redact_query(meta.get("HTTP_X_ORIGINAL_URI", ""), runtime.config.query_params)
-    log.info(
-        "deny peer=%s method=%s host=%s target=%s reason=%s detail=%s",
-        meta.get("REMOTE_ADDR", ""),
-        meta.get("HTTP_X_ORIGINAL_METHOD", ""),
-        meta.get("HTTP_X_ORIGINAL_HOST", ""),
-        target,
-        decision.reason,
-        decision.detail or "",
-    )
-
-
-def _decide(request: HttpRequest, runtime: Runtime) -> Decision:
-    meta = request.META
-    peer = meta.get("REMOTE_ADDR", "")
+def _decide(
+    request: HttpRequest, shape: shapes.Shape, runtime: Runtime
+) -> tuple[Decision, RequestFacts | None]:
+    peer = request.META.get("REMOTE_ADDR", "")
     if not runtime.is_trusted(peer):
         # Nobody who reaches Gatekeeper directly may use it as an oracle for keys.
         log.warning("decision request from untrusted peer %s refused", peer)
-        return malformed(Detail.UNTRUSTED_PEER)
-    if any(not meta.get(name) for name in _REQUIRED):
-        return malformed(Detail.MISSING_HEADER)
-    target = meta["HTTP_X_ORIGINAL_URI"]
-    # WSGI servers join a repeated header with ','; a target is one origin-form value, so a
-    # ',' followed by '/' is read as two X-Original-URI headers (an injection through `$uri`).
-    if ",/" in target:
-        return malformed(Detail.DUPLICATE_HEADER)
-    facts = RequestFacts(
-        method=meta["HTTP_X_ORIGINAL_METHOD"],
-        host=meta["HTTP_X_ORIGINAL_HOST"],
-        target=target,
-        authorization=meta.get("HTTP_AUTHORIZATION"),
-        api_key_header=meta.get("HTTP_X_API_KEY"),
-        body=_body(request),
-    )
+        return malformed(Detail.UNTRUSTED_PEER), None
+    try:
+        facts = shape.read(request)
+    except Malformed as exc:
+        return malformed(exc.detail), None
     now = time.time()
     decision = decide(
         facts, runtime.holder.get(), now, nonces=runtime.nonces, config=runtime.config
     )
     if decision.credential_id is not None:
         runtime.usage.note(decision.credential_id, now)
-    return decision
+    return decision, facts
 
 
-def _body(request: HttpRequest) -> bytes | None:
-    """The body the proxy passed; None when the original request had one we did not get."""
-    if request.META.get("CONTENT_LENGTH") not in (None, "", "0"):
-        return request.body
-    original = request.META.get("HTTP_X_ORIGINAL_CONTENT_LENGTH", "")
-    if original not in ("", "0") or request.META.get("HTTP_X_ORIGINAL_TRANSFER_ENCODING"):
-        return None
-    return b""
+def _log_denial(
+    decision: Decision,
+    facts: RequestFacts | None,
+    request: HttpRequest,
+    shape: shapes.Shape,
+    runtime: Runtime,
+) -> None:
+    method, host, target = (facts.method, facts.host, facts.target) if facts else ("-", "-", "-")
+    log.info(
+        "deny via=%s peer=%s method=%s host=%s target=%s reason=%s detail=%s",
+        shape.name,
+        request.META.get("REMOTE_ADDR", ""),
+        method,
+        host,
+        redact_query(target, runtime.config.query_params),
+        decision.reason,
+        decision.detail or "",
+    )
 
 
-def _respond(decision: Decision, method: str) -> HttpResponse:
+def _respond(decision: Decision, shape: shapes.Shape) -> HttpResponse:
     reason = decision.reason
-    response = HttpResponse(status=reason.status)
-    response["Content-Length"] = "0"
+    if decision.allowed or not shape.passes_statuses:
+        # Empty bodies: nginx reads none, and a body costs the keepalive connection.
+        response = HttpResponse(status=reason.status)
+        response["Content-Length"] = "0"
+    else:
+        # The proxy shows this answer to the client as it is.
+        response = JsonResponse({"error": reason.value}, status=reason.status)
     response["X-Auth-Reason"] = reason.value
     client = decision.client if reason is Reason.AUTHENTICATED else None
-    # Always present (empty when not authenticated), so no proxy can pass on a stale value.
+    # Always present (empty unless authenticated), so no proxy can pass on a stale or spoofed
+    # value (Caddy 2.6 sends a placeholder for a missing one, proxy-facts §2.3).
     response["X-Auth-Client-ID"] = client.id if client else ""
     response["X-Auth-Client-Name"] = client.name if client else ""
-    if decision.allowed and decision.route is not None:
-        response["X-Auth-Route-ID"] = str(decision.route.id)
+    response["X-Auth-Route-ID"] = (
+        str(decision.route.id) if decision.allowed and decision.route else ""
+    )
     if reason is Reason.INVALID_CREDENTIALS:
-        auth = decision.route.methods.get(method, "any") if decision.route else "any"
-        response["WWW-Authenticate"] = _CHALLENGES.get(auth, _CHALLENGES["any"])
+        response["WWW-Authenticate"] = _CHALLENGES.get(decision.auth or "any", _CHALLENGES["any"])
     return response
 
 

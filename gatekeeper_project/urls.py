@@ -15,5 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Normally answered by authz.middleware.DecisionShortcut before any other middleware.
     path("authz", authz_views.authz, name="authz"),
+    path("authz/forward", authz_views.forward, name="authz-forward"),
+    path("authz/ingress", authz_views.ingress, name="authz-ingress"),
+    path("authz/envoy/<path:path>", authz_views.envoy, name="authz-envoy"),
     path("health", authz_views.health, name="health"),
 ]

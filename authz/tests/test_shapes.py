@@ -1,0 +1,204 @@
+"""The other proxies' ways of asking (proxy-facts §2-§3), with requests shaped as they send
+them. nginx's own shape is covered by test_decisions.py and the attack corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from authz import runtime
+from authz.tests.wire import bearer, hmac_header
+
+
+@pytest.fixture
+def asked(client):
+    def asked(method: str, path: str, body: bytes = b"", **headers: str):
+        runtime.reset()
+        return client.generic(method, path, data=body, **headers)
+
+    return asked
+
+
+def caddy(uri: str, method: str = "GET", host: str = "api.example.com", **extra: str) -> dict:
+    """What Caddy's forward_auth sends (proxy-facts §2.1): GET to the decider, original query
+    appended, X-Forwarded-* set by Caddy, every client header copied."""
+    return {
+        "HTTP_X_FORWARDED_METHOD": method,
+        "HTTP_X_FORWARDED_URI": uri,
+        "HTTP_X_FORWARDED_HOST": host,
+        "HTTP_X_FORWARDED_PROTO": "http",
+        "HTTP_X_FORWARDED_FOR": "127.0.0.1",
+        **extra,
+    }
+
+
+def test_forward_allows_with_identity_headers_and_an_empty_body(world, asked):
+    response = asked(
+        "GET", "/authz/forward?y=1", **caddy("/api/data/x?y=1", **bearer(world.acme_key))
+    )
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["X-Auth-Client-ID"] == str(world.acme.id)
+    assert response["X-Auth-Client-Name"] == "acme"
+    assert response["X-Auth-Route-ID"] == str(world.data.id)
+
+
+@pytest.mark.parametrize(
+    ("uri", "method", "headers", "status", "reason"),
+    [
+        ("/api/data/x", "GET", {}, 401, "invalid_credentials"),
+        ("/api/data/x", "PATCH", {}, 403, "method_not_configured"),
+        ("/elsewhere", "GET", {}, 403, "no_route_match"),
+        ("/api/public/../data/x", "GET", {}, 403, "malformed_request"),
+    ],
+)
+def test_forward_denials_carry_status_and_json_for_the_client(
+    world, asked, uri, method, headers, status, reason
+):
+    response = asked("GET", "/authz/forward", **caddy(uri, method), **headers)
+    assert response.status_code == status
+    assert json.loads(response.content) == {"error": reason}
+    assert response["X-Auth-Reason"] == reason
+    # Every identity header is present, empty, so Caddy copies no placeholder (§2.3).
+    for name in ("X-Auth-Client-ID", "X-Auth-Client-Name", "X-Auth-Route-ID"):
+        assert response[name] == ""
+
+
+def test_forward_answers_a_public_allow_with_empty_identity(world, asked):
+    response = asked(
+        "GET", "/authz/forward", **caddy("/api/public/x", HTTP_X_AUTH_CLIENT_ID="evil")
+    )
+    assert response.status_code == 200
+    assert response["X-Auth-Client-ID"] == ""
+
+
+def test_forward_decides_on_its_own_headers_not_on_x_original(world, asked):
+    headers = caddy(
+        "/api/admin/x", HTTP_X_ORIGINAL_URI="/api/public/x", HTTP_X_ORIGINAL_METHOD="GET"
+    )
+    assert asked("GET", "/authz/forward", **headers).status_code == 401
+
+
+def test_forward_without_its_headers_is_malformed(world, asked):
+    response = asked("GET", "/authz/forward", HTTP_X_ORIGINAL_URI="/api/public/x")
+    assert response.status_code == 403
+    assert response["X-Auth-Reason"] == "malformed_request"
+
+
+def test_forward_refuses_a_signature_over_a_body_it_never_saw(world, asked):
+    signed = hmac_header(world, "POST", "/api/data/x")
+    headers = caddy("/api/data/x", "POST", HTTP_X_ORIGINAL_CONTENT_LENGTH="42", **signed)
+    assert asked("GET", "/authz/forward", **headers).status_code == 401
+    assert (
+        asked("GET", "/authz/forward", **caddy("/api/data/x", "POST", **signed)).status_code == 200
+    )
+
+
+def ingress(url: str, method: str = "GET", **extra: str) -> dict:
+    """What ingress-nginx's auth-url location sends (proxy-facts §3.1)."""
+    return {
+        "HTTP_X_ORIGINAL_URL": url,
+        "HTTP_X_ORIGINAL_METHOD": method,
+        "HTTP_X_SENT_FROM": "nginx-ingress-controller",
+        "HTTP_X_REAL_IP": "203.0.113.9",
+        "HTTP_X_AUTH_REQUEST_REDIRECT": "/api/data/x",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "reason"),
+    [
+        ("https://api.example.com/api/data/x?y=1", 200, "authenticated"),
+        ("http://API.example.com:8443/api/data/x", 200, "authenticated"),
+        ("https://api.example.com/api/admin/x", 403, "no_permission"),
+        ("https://api.example.com/api/public/../admin/x", 403, "malformed_request"),
+        ("https://evil.test, api.example.com/api/data/x", 403, "malformed_request"),
+        ("/api/data/x", 403, "malformed_request"),
+        ("ftp://api.example.com/api/data/x", 403, "malformed_request"),
+        ("https://api.example.com", 403, "malformed_request"),
+        (
+            "https://api.example.com/api/data/x,https://api.example.com/api/public/x",
+            403,
+            "malformed_request",
+        ),
+    ],
+)
+def test_ingress_reads_the_original_url(world, asked, url, status, reason):
+    response = asked("GET", "/authz/ingress", **ingress(url, **bearer(world.acme_key)))
+    assert response.status_code == status
+    assert response["X-Auth-Reason"] == reason
+    assert response.content == b"", "ingress-nginx is nginx: no bodies, only 200/401/403"
+
+
+def test_ingress_ignores_a_client_sent_x_original_uri(world, asked):
+    headers = ingress("https://api.example.com/api/admin/x", HTTP_X_ORIGINAL_URI="/api/public/x")
+    assert asked("GET", "/authz/ingress", **headers).status_code == 401
+
+
+def envoy(path: str, **extra: str) -> dict:
+    """Envoy ext_authz HTTP service (proxy-facts §3.3): original method, path_prefix + path,
+    :authority as Host, Content-Length 0 unless with_request_body. gunicorn adds RAW_URI."""
+    return {"RAW_URI": f"/authz/envoy{path}", "HTTP_HOST": "api.example.com", **extra}
+
+
+def test_envoy_decides_on_method_authority_and_prefixed_path(world, asked):
+    ok = asked(
+        "GET", "/authz/envoy/api/data/x?y=1", **envoy("/api/data/x?y=1", **bearer(world.acme_key))
+    )
+    assert ok.status_code == 200
+    assert ok["X-Auth-Client-ID"] == str(world.acme.id)
+    denied = asked(
+        "DELETE", "/authz/envoy/api/data/x", **envoy("/api/data/x", **bearer(world.acme_key))
+    )
+    assert denied.status_code == 403
+    assert json.loads(denied.content) == {"error": "method_not_allowed"}
+
+
+def test_envoy_reads_the_raw_target_not_the_decoded_path(world, asked):
+    # PATH_INFO is decoded by WSGI: only the raw target shows the encoded slash.
+    response = asked("GET", "/authz/envoy/api/public/x/y", **envoy("/api/public/x%2Fy"))
+    assert response["X-Auth-Reason"] == "malformed_request"
+
+
+def test_envoy_without_the_raw_target_is_refused(world, asked):
+    response = asked("GET", "/authz/envoy/api/public/x", HTTP_HOST="api.example.com")
+    assert response.status_code == 403
+
+
+def test_envoy_verifies_hmac_over_a_complete_buffered_body_only(world, asked):
+    body = b'{"n": 1}'
+    signed = hmac_header(world, "POST", "/api/data/x", body.decode())
+    complete = envoy("/api/data/x", HTTP_X_ENVOY_AUTH_PARTIAL_BODY="false", **signed)
+    assert (
+        asked(
+            "POST", "/authz/envoy/api/data/x", body, content_type="application/json", **complete
+        ).status_code
+        == 200
+    )
+    signed = hmac_header(world, "POST", "/api/data/x", body.decode())
+    partial = envoy("/api/data/x", HTTP_X_ENVOY_AUTH_PARTIAL_BODY="true", **signed)
+    assert (
+        asked(
+            "POST", "/authz/envoy/api/data/x", body, content_type="application/json", **partial
+        ).status_code
+        == 401
+    )
+    signed = hmac_header(world, "POST", "/api/data/x", "")
+    unbuffered = envoy("/api/data/x", **signed)
+    assert asked("POST", "/authz/envoy/api/data/x", **unbuffered).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/authz/forward", caddy("/api/public/x")),
+        ("/authz/ingress", ingress("https://api.example.com/api/public/x")),
+        ("/authz/envoy/api/public/x", envoy("/api/public/x")),
+    ],
+)
+def test_every_shape_refuses_untrusted_peers(world, asked, path, headers):
+    response = asked("GET", path, REMOTE_ADDR="192.0.2.7", **headers)
+    assert response.status_code == 403
+    assert response["X-Auth-Reason"] == "malformed_request"
