@@ -211,3 +211,18 @@ GATEKEEPER_HMAC_FAIL_OPEN = env_bool("GATEKEEPER_HMAC_FAIL_OPEN", False)
 GATEKEEPER_API_KEY_QUERY_PARAMS = env_list("GATEKEEPER_API_KEY_QUERY_PARAMS", ["api_key"])
 # Default grace period of `rotate_credentials`, in seconds.
 GATEKEEPER_ROTATION_GRACE = env_int("GATEKEEPER_ROTATION_GRACE", 24 * 3600)
+
+# --- rate limits (design §5, §7) ---
+# Redis unreachable: decisions go on without limits (true, the default) or are denied (false).
+GATEKEEPER_RATE_LIMIT_FAIL_OPEN = env_bool("GATEKEEPER_RATE_LIMIT_FAIL_OPEN", True)
+
+# --- decision audit ---
+# Every deny is audited; this share of allows too (0.0 to 1.0).
+GATEKEEPER_AUDIT_ALLOW_SAMPLE = env.float("GATEKEEPER_AUDIT_ALLOW_SAMPLE", default=0.0)
+# Decisions waiting for the background writer; beyond this they are dropped (and counted).
+GATEKEEPER_AUDIT_QUEUE_SIZE = env_int("GATEKEEPER_AUDIT_QUEUE_SIZE", 10000, minimum=1)
+
+# --- metrics ---
+# /metrics is served to these networks only, or to anyone presenting the token (Bearer).
+GATEKEEPER_METRICS_ALLOWED = env_networks("GATEKEEPER_METRICS_ALLOWED", ["127.0.0.0/8", "::1/128"])
+GATEKEEPER_METRICS_TOKEN = env.str("GATEKEEPER_METRICS_TOKEN", default="")
