@@ -45,6 +45,17 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_fraction(name: str, default: float) -> float:
+    raw = env.str(name, default=str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected a number from 0 to 1, got {raw!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ImproperlyConfigured(f"{name}: must be from 0 to 1, got {value}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in env.list(name, default=default) if item.strip()]
 
@@ -218,7 +229,7 @@ GATEKEEPER_RATE_LIMIT_FAIL_OPEN = env_bool("GATEKEEPER_RATE_LIMIT_FAIL_OPEN", Tr
 
 # --- decision audit ---
 # Every deny is audited; this share of allows too (0.0 to 1.0).
-GATEKEEPER_AUDIT_ALLOW_SAMPLE = env.float("GATEKEEPER_AUDIT_ALLOW_SAMPLE", default=0.0)
+GATEKEEPER_AUDIT_ALLOW_SAMPLE = env_fraction("GATEKEEPER_AUDIT_ALLOW_SAMPLE", 0.0)
 # Decisions waiting for the background writer; beyond this they are dropped (and counted).
 GATEKEEPER_AUDIT_QUEUE_SIZE = env_int("GATEKEEPER_AUDIT_QUEUE_SIZE", 10000, minimum=1)
 

@@ -37,6 +37,10 @@ def start_django(**env: str) -> subprocess.CompletedProcess[str]:
         ("GATEKEEPER_TRUSTED_PROXIES", "127.0.0.1,localhost"),
         ("DATABASE_URL", "nosuchdb://x"),
         ("DATABASE_CONN_MAX_AGE", "-1"),
+        ("GATEKEEPER_AUDIT_ALLOW_SAMPLE", "half"),
+        ("GATEKEEPER_AUDIT_ALLOW_SAMPLE", "1.5"),
+        ("GATEKEEPER_METRICS_ALLOWED", "everyone"),
+        ("GATEKEEPER_RATE_LIMIT_FAIL_OPEN", "maybe"),
     ],
 )
 def test_a_bad_value_fails_at_start_naming_the_variable(name, value):
