@@ -12,6 +12,7 @@ from typing import Protocol
 
 from authz.credentials import CredentialError, HmacFields, Presented, extract
 from authz.normalize import Malformed, check_method, normalize_host, normalize_target
+from authz.ratelimit import Usage
 from authz.reasons import Detail, Reason
 from authz.signatures import find_signer, timestamp_fresh
 from authz.snapshot import ClientEntry, RouteRule, Snapshot
@@ -25,6 +26,10 @@ _STATUS_REASONS = {"suspended": Reason.CLIENT_SUSPENDED, "revoked": Reason.CLIEN
 
 class Nonces(Protocol):
     def claim(self, client_id: str, nonce: str, ttl: int) -> bool: ...
+
+
+class Limiter(Protocol):
+    def check(self, client: ClientEntry, route_id: int, now: float) -> Usage | None: ...
 
 
 class ReplayCheckUnavailable(Exception):
@@ -62,6 +67,7 @@ class Decision:
     host: str | None = None
     path: str | None = None
     auth: str | None = None  # what the matched method rule requires
+    usage: Usage | None = None  # the tightest rate limit, where one applies
 
     @property
     def allowed(self) -> bool:
@@ -78,9 +84,10 @@ def decide(
     now: float,
     *,
     nonces: Nonces,
+    limiter: Limiter | None = None,
     config: EngineConfig = EngineConfig(),
 ) -> Decision:
-    """Decide one request from the snapshot alone."""
+    """Decide one request from the snapshot alone (and the shared counters: nonces, limits)."""
     try:
         method = check_method(facts.method)
         host = normalize_host(facts.host)
@@ -119,7 +126,11 @@ def decide(
         return deny(Reason.NO_PERMISSION, client=client, credential_id=credential_id)
     if method not in allowed_methods:
         return deny(Reason.METHOD_NOT_ALLOWED, client=client, credential_id=credential_id)
-    return deny(Reason.AUTHENTICATED, client=client, credential_id=credential_id)
+    usage = limiter.check(client, route.id, now) if limiter is not None else None
+    reason = (
+        Reason.RATE_LIMIT_EXCEEDED if usage is not None and usage.exceeded else Reason.AUTHENTICATED
+    )
+    return deny(reason, client=client, credential_id=credential_id, usage=usage)
 
 
 def _authenticate(

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from authz.engine import EngineConfig
 from authz.nonces import NonceStore
+from authz.ratelimit import Counters, LocalCounters, RateLimiter, RedisCounters
 from authz.snapshot import SnapshotHolder
 from authz.usage import UsageRecorder
 from core import config_version
@@ -30,6 +35,7 @@ _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 class Runtime:
     holder: SnapshotHolder
     nonces: NonceStore
+    limiter: RateLimiter
     usage: UsageRecorder
     config: EngineConfig
     trusted: tuple[_Network, ...]
@@ -65,6 +71,7 @@ def _build() -> Runtime:
     return Runtime(
         holder=SnapshotHolder(current_version=config_version.ensure),
         nonces=NonceStore(cache),
+        limiter=RateLimiter(_counters(), fail_open=settings.GATEKEEPER_RATE_LIMIT_FAIL_OPEN),
         usage=UsageRecorder(),
         config=EngineConfig(
             query_params=tuple(settings.GATEKEEPER_API_KEY_QUERY_PARAMS),
@@ -83,6 +90,20 @@ def reset() -> None:
     old, _runtime = _runtime, None
     if old is not None:
         old.usage.stop()
+
+
+def _counters() -> Counters:
+    if not settings.REDIS_URL:
+        return LocalCounters(time.monotonic)
+    # No retries: redis-py's default backoff would hold a decision for seconds in an outage,
+    # longer than the proxy waits; the failure policy answers at once instead.
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+        retry=Retry(NoBackoff(), 0),
+    )
+    return RedisCounters(client, prefix=settings.CACHES["default"].get("KEY_PREFIX", "gk"))
 
 
 @receiver(setting_changed)

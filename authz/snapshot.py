@@ -181,6 +181,7 @@ class SnapshotHolder:
         self._built_at = 0.0
         self._next_check = 0.0
         self._lock = threading.Lock()
+        self._forced = False
         self.last_error: str | None = None
         self.reloads = 0
 
@@ -190,6 +191,11 @@ class SnapshotHolder:
 
     def age(self) -> float | None:
         return None if self._snapshot is None else self._clock() - self._built_at
+
+    def invalidate(self) -> None:
+        """Rebuild on the next `get()`, whatever the version says (tests, operator tools)."""
+        self._forced = True
+        self._next_check = 0.0
 
     def get(self) -> Snapshot:
         now = self._clock()
@@ -215,7 +221,7 @@ class SnapshotHolder:
             log.warning("config version unavailable: %s", type(exc).__name__)
             version = None
         snapshot = self._snapshot
-        stale = snapshot is None or now - self._built_at >= self._max_age
+        stale = snapshot is None or self._forced or now - self._built_at >= self._max_age
         # Without a version (cache down) only the max_age timer triggers rebuilds.
         if not stale and (version is None or version == snapshot.version):
             return
@@ -229,5 +235,6 @@ class SnapshotHolder:
             self._next_check = now + RETRY_AFTER_FAILURE
             return
         self._snapshot, self._built_at = fresh, now
+        self._forced = False
         self.last_error = None
         self.reloads += 1

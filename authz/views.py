@@ -82,7 +82,12 @@ def _decide(
         return malformed(exc.detail), None
     now = time.time()
     decision = decide(
-        facts, runtime.holder.get(), now, nonces=runtime.nonces, config=runtime.config
+        facts,
+        runtime.holder.get(),
+        now,
+        nonces=runtime.nonces,
+        limiter=runtime.limiter,
+        config=runtime.config,
     )
     if decision.credential_id is not None:
         runtime.usage.note(decision.credential_id, now)
@@ -116,8 +121,9 @@ def _respond(decision: Decision, shape: shapes.Shape) -> HttpResponse:
         response = HttpResponse(status=reason.status)
         response["Content-Length"] = "0"
     else:
-        # The proxy shows this answer to the client as it is.
-        response = JsonResponse({"error": reason.value}, status=reason.status)
+        # The proxy shows this answer to the client as it is: a real 429 where it can.
+        status = 429 if reason is Reason.RATE_LIMIT_EXCEEDED else reason.status
+        response = JsonResponse({"error": reason.value}, status=status)
     response["X-Auth-Reason"] = reason.value
     client = decision.client if reason is Reason.AUTHENTICATED else None
     # Always present (empty unless authenticated), so no proxy can pass on a stale or spoofed
@@ -127,6 +133,13 @@ def _respond(decision: Decision, shape: shapes.Shape) -> HttpResponse:
     response["X-Auth-Route-ID"] = (
         str(decision.route.id) if decision.allowed and decision.route else ""
     )
+    usage = decision.usage
+    if usage is not None:
+        response["RateLimit-Limit"] = str(usage.limit)
+        response["RateLimit-Remaining"] = str(max(0, usage.remaining))
+        response["RateLimit-Reset"] = str(usage.reset_seconds)
+        if usage.exceeded:
+            response["Retry-After"] = str(usage.reset_seconds)
     if reason is Reason.INVALID_CREDENTIALS:
         response["WWW-Authenticate"] = _CHALLENGES.get(decision.auth or "any", _CHALLENGES["any"])
     return response

@@ -86,10 +86,12 @@ def world(db) -> World:
 @pytest.fixture
 def ask(client):
     """`ask(method, uri, host=..., **extra_wsgi)` -> the /authz response, from a fresh snapshot
-    (tests run inside a transaction, so commit-time version bumps never fire)."""
+    (tests run inside a transaction, so commit-time version bumps never fire). The runtime
+    itself (nonces, rate-limit counters) is reset once per test."""
+    runtime.reset()
 
     def ask(method: str, uri: str, *, host: str = "api.example.com", **extra: str):
-        runtime.reset()
+        runtime.get_runtime().holder.invalidate()
         headers = {
             "HTTP_X_ORIGINAL_METHOD": method,
             "HTTP_X_ORIGINAL_URI": uri,

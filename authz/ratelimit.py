@@ -1,0 +1,148 @@
+"""Rate limits (design §5, §7): fixed-window counters in the shared store.
+
+Each limit of a client (every route together, or one route) counts decisions per window in a
+counter keyed by client, scope, window length and window start. A check increments every
+counter that applies in one atomic step (a Redis MULTI of INCR + EXPIRE NX per counter), so
+N processes sharing Redis allow exactly `limit` decisions per window, never more. A fixed
+window allows up to twice the limit across a window boundary; that inexactness is accepted
+for one round trip per decision.
+
+When the store is unreachable the policy is decided here, once: fail open (decide without
+limits, the default) or closed (raise, and the edge denies with a 500).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from authz.snapshot import ClientEntry, Limit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """The tightest applicable limit after this decision counted."""
+
+    limit: int
+    remaining: int  # negative once exceeded
+    reset: float  # seconds until the window ends
+
+    @property
+    def exceeded(self) -> bool:
+        return self.remaining < 0
+
+    @property
+    def reset_seconds(self) -> int:
+        return max(1, math.ceil(self.reset))
+
+
+class RateLimitUnavailable(Exception):
+    """The counters could not be reached and the policy is to fail closed."""
+
+
+class Counters(Protocol):
+    def hit(self, keys: Sequence[tuple[str, int]]) -> list[int]:
+        """Increment each (key, ttl seconds) counter at once; return the new counts."""
+
+
+class RedisCounters:
+    """Counters in Redis, shared by every process and instance."""
+
+    def __init__(self, client: object, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def hit(self, keys: Sequence[tuple[str, int]]) -> list[int]:
+        pipe = self._client.pipeline(transaction=True)  # type: ignore[attr-defined]
+        for key, ttl in keys:
+            name = f"{self._prefix}:{key}"
+            pipe.incr(name)
+            # NX: the first hit of a window sets its expiry; later hits never extend it.
+            pipe.expire(name, ttl, nx=True)
+        replies = pipe.execute()
+        return [int(count) for count in replies[::2]]
+
+
+class LocalCounters:
+    """Counters in this process: exact for the single-process embedded default only."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._counts: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, keys: Sequence[tuple[str, int]]) -> list[int]:
+        now = self._clock()
+        with self._lock:
+            if len(self._counts) > 10_000:
+                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+            counts = []
+            for key, ttl in keys:
+                count, expires = self._counts.get(key, (0, now + ttl))
+                if expires <= now:
+                    count, expires = 0, now + ttl
+                self._counts[key] = (count + 1, expires)
+                counts.append(count + 1)
+            return counts
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        counters: Counters,
+        *,
+        fail_open: bool,
+        on_error: Callable[[], None] | None = None,
+    ) -> None:
+        self._counters = counters
+        self._fail_open = fail_open
+        self._on_error = on_error
+        self._failing = False
+
+    def check(self, client: ClientEntry, route_id: int, now: float) -> Usage | None:
+        """Count this decision against every limit that applies; None when none does (or
+        when the store is down and the policy is to fail open)."""
+        limits = [lim for lim in client.limits if lim.route_id in (None, route_id)]
+        if not limits:
+            return None
+        starts = [int(now // lim.window) * lim.window for lim in limits]
+        keys = [
+            (_key(client.id, lim, start), lim.window + 1)
+            for lim, start in zip(limits, starts, strict=True)
+        ]
+        try:
+            counts = self._counters.hit(keys)
+        except Exception as exc:
+            return self._unavailable(exc)
+        if self._failing:
+            self._failing = False
+            log.warning("rate-limit store is back; limits apply again")
+        usages = [
+            Usage(lim.limit, lim.limit - count, start + lim.window - now)
+            for lim, start, count in zip(limits, starts, counts, strict=True)
+        ]
+        # The tightest: an exceeded one first (the longest wait), else the fewest remaining.
+        return min(usages, key=lambda u: (not u.exceeded, u.remaining, -u.reset))
+
+    def _unavailable(self, exc: Exception) -> None:
+        if self._on_error is not None:
+            self._on_error()
+        if not self._failing:
+            # Once per outage, not once per decision.
+            self._failing = True
+            policy = "deciding without limits" if self._fail_open else "denying"
+            log.error("rate-limit store unreachable (%s): %s", type(exc).__name__, policy)
+        if not self._fail_open:
+            raise RateLimitUnavailable(type(exc).__name__) from exc
+        return
+
+
+def _key(client_id: str, limit: Limit, start: int) -> str:
+    scope = "all" if limit.route_id is None else str(limit.route_id)
+    return f"gatekeeper:rl:{client_id}:{scope}:{limit.window}:{start}"
