@@ -11,6 +11,7 @@ help:
 	@echo "make run    - install, migrate, load deploy/demo.yaml, serve on http://127.0.0.1:7843/"
 	@echo "make test   - the whole test suite (SQLite unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make lint   - ruff check and ruff format --check"
+	@echo "make bench  - decision cost as a ratio to a baseline measured in the same run"
 	@echo "make format - ruff format and ruff check --fix"
 
 $(VENV)/.runtime: requirements.txt
@@ -54,6 +55,9 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+bench: $(VENV)/.dev
+	$(PY) -m bench.engine
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
