@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import posixpath
 import re
+import time
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+import pytest
+
 from authz.tests.conftest import World
+from authz.tests.e2e.backend import RecordingBackend
+from authz.tests.e2e.client import Reply, request
+from authz.tests.live import Gatekeeper
 
 CHALLENGE_KEY = 'Bearer realm="gatekeeper"'
 CHALLENGE_HMAC = 'HMAC realm="gatekeeper"'
@@ -45,8 +51,8 @@ class Denial:
         return bearer(UNKNOWN_KEY if self.key == UNKNOWN_KEY else getattr(world, self.key))
 
 
-# Every reason of design §5 a deny can have, except rate_limit_exceeded (limits are enforced
-# from issue 6 on).
+# Every reason of design §5 a deny can have; rate_limit_exceeded needs a limit set first, so
+# the proxies' tests have their own test for it.
 DENIALS = [
     Denial("no_route_match", "GET", "{location}nowhere/x", "acme_key", 403),
     Denial("method_not_configured", "PATCH", "{data}/x", "acme_key", 403),
@@ -122,6 +128,41 @@ CONFUSION_TARGETS_WITH_KEY = [
 ]
 
 
+# (targets, World attribute of the key sent, routes the key opens, an honest control target)
+CONFUSION_CASES = [
+    pytest.param(CONFUSION_TARGETS, None, ("/api/public",), "/api/public/x", id="no_key"),
+    pytest.param(
+        CONFUSION_TARGETS_WITH_KEY,
+        "acme_key",
+        ("/api/public", "/api/data"),
+        "/api/data/x",
+        id="acme_key",
+    ),
+]
+
+
+def probe_confusion(
+    port: int,
+    backend: RecordingBackend,
+    targets: list[str],
+    headers: list[tuple[str, str]],
+    allowed: tuple[str, ...],
+) -> tuple[list[str], list[str]]:
+    """Send each target raw; return the targets that reached the backend, and a line for
+    each that reached it as a path some backend could read outside `allowed`."""
+    reached, offenders = [], []
+    for target in targets:
+        backend.clear()
+        reply = request(port, "GET", target, headers=headers)
+        for received in backend.received:
+            reached.append(target)
+            if escapes(received.target, allowed):
+                offenders.append(f"{target!r} -> {reply.status}, backend got {received.target!r}")
+        if not backend.received:
+            assert reply.status in (400, 401, 403, 404), (target, reply.status, reply.body)
+    return reached, offenders
+
+
 def backend_views(target: str) -> set[str]:
     """Every path a backend might route `target` to: percent escapes decoded once or not,
     `\\` read as `/` or not, `;parameters` dropped or not, case folded or not; slashes merged
@@ -144,3 +185,25 @@ def escapes(target: str, allowed: tuple[str, ...]) -> bool:
         any(view == prefix or view.startswith(prefix + "/") for prefix in allowed)
         for view in backend_views(target)
     )
+
+
+def until_limited(port: int, path: str, key: str, *, timeout: float = 3.0) -> list[Reply]:
+    """GET `path` with `key` until the answer is not a 200. Workers learn a new rate limit at
+    their next snapshot reload, and count nothing before that."""
+    replies: list[Reply] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (not replies or replies[-1].status == 200):
+        replies.append(request(port, "GET", path, headers=bearer(key)))
+    return replies
+
+
+def decision_logged(gatekeeper: Gatekeeper, target: str, words: str) -> bool:
+    """Whether Gatekeeper logged a decision about `target` that says `words` (the detail of
+    a denial is in its log only, never in the answer)."""
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        lines = gatekeeper.output.read_text(errors="replace").splitlines()
+        if any(f"target={target} " in line and words in line for line in lines):
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,7 +1,8 @@
-"""nginx and Caddy run from the configs in deploy/, rendered for this test's ports.
+"""nginx and Caddy run from the configs in deploy/, for this test's ports.
 
-The configs are templates with `${NAME}` placeholders (envsubst style, see their headers);
-`render` fills every one of them or fails, so the tests always run the shipped file.
+The nginx config is a template with `${NAME}` placeholders (envsubst style, see its header);
+`render` fills every one of them or fails. The Caddyfile reads Caddy's own `{$NAME}`
+environment placeholders, so it runs unchanged. Either way the tests run the shipped files.
 """
 
 from __future__ import annotations
@@ -146,27 +147,21 @@ def nginx(
 
 @contextmanager
 def caddy(directory: Path, *, gatekeeper_port: int, backend_port: int) -> Iterator[ProxyProcess]:
-    """deploy/caddy/Caddyfile rendered into `directory` and run with `caddy run`."""
+    """deploy/caddy/Caddyfile, run as shipped: its settings are Caddy's own {$VAR}
+    placeholders, given here in the environment."""
     port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
-    conf_path = directory / "Caddyfile"
-    conf_path.write_text(
-        render(
-            CADDYFILE,
-            {
-                "LISTEN": f"{HOST}:{port}",
-                "GATEKEEPER": f"{HOST}:{gatekeeper_port}",
-                "BACKEND": f"{HOST}:{backend_port}",
-            },
-        )
-    )
-    command = [_binary("caddy"), "run", "--config", str(conf_path), "--adapter", "caddyfile"]
-    # Caddy keeps its state under XDG dirs; keep them out of the real home.
+    command = [_binary("caddy"), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
     with ProxyProcess(
         "caddy",
         command,
         port,
         directory / "caddy.log",
+        SITE=f"http://:{port}",
+        BIND=HOST,
+        GATEKEEPER=f"{HOST}:{gatekeeper_port}",
+        BACKEND=f"{HOST}:{backend_port}",
+        # Caddy keeps state under the XDG dirs: not in the real home.
         XDG_DATA_HOME=str(directory / "data"),
         XDG_CONFIG_HOME=str(directory / "config"),
     ) as process:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 
 import pytest
 from byteforge_hmac import HMACClient
 
-from authz.tests.e2e.cases import CHALLENGE_HMAC, bearer
+from authz.tests.e2e.cases import CHALLENGE_HMAC, bearer, decision_logged
 from authz.tests.e2e.client import request
 from authz.tests.e2e.proxies import error_log, nginx
-from authz.tests.live import Gatekeeper
 
 pytestmark = [
     pytest.mark.needs("nginx", "postgres", "redis"),
@@ -38,17 +36,6 @@ def body_id(case: tuple[int, bool]) -> str:
 def text_body(size: int) -> str:
     """ASCII (the HMAC client signs text), different at every offset and for every size."""
     return random.Random(size).randbytes(size // 2 + 1).hex()[:size]
-
-
-def decision_logged(gatekeeper: Gatekeeper, target: str, words: str) -> bool:
-    """Whether Gatekeeper logged a decision about `target` that says `words`."""
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        lines = gatekeeper.output.read_text(errors="replace").splitlines()
-        if any(f"target={target} " in line and words in line for line in lines):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.parametrize("location", ["/api/data", "/signed/data"])
