@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
 from authz.engine import RequestFacts
@@ -17,6 +18,7 @@ from authz.normalize import Malformed
 from authz.reasons import Detail
 
 ENVOY_PREFIX = "/authz/envoy"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,11 @@ def _passed_body(request: HttpRequest) -> bytes | None:
     had one that it did not pass (`X-Original-Content-Length` / `-Transfer-Encoding`, which the
     configs in deploy/ set), so no signature is ever checked over a body we did not see."""
     if request.META.get("CONTENT_LENGTH") not in (None, "", "0"):
-        return request.body
+        try:
+            return request.body
+        except RequestDataTooBig:
+            # Over DATA_UPLOAD_MAX_MEMORY_SIZE: a body we will not read is a body we lack.
+            return None
     original = request.META.get("HTTP_X_ORIGINAL_CONTENT_LENGTH", "")
     if original not in ("", "0") or request.META.get("HTTP_X_ORIGINAL_TRANSFER_ENCODING"):
         return None
@@ -78,11 +84,21 @@ def read_nginx(request: HttpRequest) -> RequestFacts:
 def read_forward(request: HttpRequest) -> RequestFacts:
     """Caddy forward_auth and Traefik ForwardAuth: X-Forwarded-Method, -Uri, -Host, which both
     overwrite whatever the client sent (proxy-facts §2.1, §3.2). Neither passes the body."""
+    method = _header(request, "HTTP_X_FORWARDED_METHOD")
+    body = _passed_body(request)
+    if (
+        body == b""
+        and method in _BODY_METHODS
+        and "HTTP_X_ORIGINAL_CONTENT_LENGTH" not in request.META
+    ):
+        # These proxies hide the client's framing; unless the config announces the length
+        # (deploy/caddy/Caddyfile does; Traefik cannot), a body may exist that we never saw.
+        body = None
     return RequestFacts(
-        method=_header(request, "HTTP_X_FORWARDED_METHOD"),
+        method=method,
         host=_header(request, "HTTP_X_FORWARDED_HOST"),
         target=_target(_header(request, "HTTP_X_FORWARDED_URI")),
-        body=_passed_body(request),
+        body=body,
         **_credentials(request),
     )
 

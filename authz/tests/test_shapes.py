@@ -90,9 +90,19 @@ def test_forward_refuses_a_signature_over_a_body_it_never_saw(world, asked):
     signed = hmac_header(world, "POST", "/api/data/x")
     headers = caddy("/api/data/x", "POST", HTTP_X_ORIGINAL_CONTENT_LENGTH="42", **signed)
     assert asked("GET", "/authz/forward", **headers).status_code == 401
+    announced = caddy("/api/data/x", "POST", HTTP_X_ORIGINAL_CONTENT_LENGTH="0", **signed)
+    assert asked("GET", "/authz/forward", **announced).status_code == 200
+
+
+def test_forward_refuses_a_signed_post_whose_body_nobody_announced(world, asked):
+    # Traefik passes no body and cannot say whether there was one.
+    signed = hmac_header(world, "POST", "/api/data/x")
     assert (
-        asked("GET", "/authz/forward", **caddy("/api/data/x", "POST", **signed)).status_code == 200
+        asked("GET", "/authz/forward", **caddy("/api/data/x", "POST", **signed)).status_code == 401
     )
+    signed = hmac_header(world, "PUT", "/api/data/x")
+    announced = caddy("/api/data/x", "PUT", HTTP_X_ORIGINAL_CONTENT_LENGTH="0", **signed)
+    assert asked("GET", "/authz/forward", **announced).status_code == 200
 
 
 def ingress(url: str, method: str = "GET", **extra: str) -> dict:

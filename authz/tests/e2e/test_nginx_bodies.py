@@ -216,13 +216,6 @@ def test_a_body_njs_cannot_hold_in_memory_is_never_verified_as_empty(
     assert [r.body for r in backend.received] == [body.encode()]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: a passed body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) makes "
-    "shapes._passed_body raise RequestDataTooBig; /authz logs a traceback and answers 500 "
-    "internal_error (the client gets 503 gatekeeper_unavailable) instead of denying "
-    "body_unavailable. gatekeeper.conf keeps /signed/ at 2m so the shipped config never hits it.",
-)
 def test_a_body_over_gatekeepers_own_limit_is_denied_as_unavailable(
     scene, gatekeeper, backend, tmp_path: Path
 ):
