@@ -1,7 +1,10 @@
 """Put first in MIDDLEWARE: decision requests skip everything after it.
 
 `/authz` is asked once per API call and needs no session, CSRF, auth, messages or host
-validation (the proxy sends its upstream name as Host; trust is by peer address instead).
+validation (the proxy sends its upstream name as Host; trust is by peer address instead), and
+neither does a Prometheus scrape of `/metrics`.
+
+Every request's log lines carry the proxy's `X-Request-ID` when it sent one.
 """
 
 from __future__ import annotations
@@ -10,13 +13,15 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from authz import shapes, views
+from authz import metrics_view, shapes, views
+from core.logging import bind_request_id, unbind_request_id
 
 _SHORTCUTS = {
     "/authz": views.authz,
     "/authz/forward": views.forward,
     "/authz/ingress": views.ingress,
     "/health": views.health,
+    "/metrics": metrics_view.metrics,
 }
 _ENVOY = shapes.ENVOY_PREFIX + "/"
 
@@ -26,6 +31,13 @@ class DecisionShortcut:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = bind_request_id(request.META.get("HTTP_X_REQUEST_ID"))
+        try:
+            return self._serve(request)
+        finally:
+            unbind_request_id(token)
+
+    def _serve(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
         view = _SHORTCUTS.get(path)
         if view is not None:

@@ -101,11 +101,14 @@ INSTALLED_APPS = [
     "clients",
     "permissions",
     "authz",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
-    # First: /authz and /health skip the rest (sessions, CSRF, auth are not needed there).
+    # First: /authz, /health and /metrics skip the rest (no sessions, CSRF or auth there).
     "authz.middleware.DecisionShortcut",
+    # Generic request metrics for the admin; /authz and /metrics never reach them.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -114,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "gatekeeper_project.urls"
@@ -197,11 +201,24 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
+# JSON lines (core/logging.py) for log collectors; `LOG_FORMAT=plain` for people reading along.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json").strip().lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT: expected json or plain, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "core.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Every deny is a 4xx at /authz and is logged once by Gatekeeper with its reason; Django's
     # own "Forbidden: /authz" line per deny would only double the volume.
@@ -237,3 +254,6 @@ GATEKEEPER_AUDIT_QUEUE_SIZE = env_int("GATEKEEPER_AUDIT_QUEUE_SIZE", 10000, mini
 # /metrics is served to these networks only, or to anyone presenting the token (Bearer).
 GATEKEEPER_METRICS_ALLOWED = env_networks("GATEKEEPER_METRICS_ALLOWED", ["127.0.0.0/8", "::1/128"])
 GATEKEEPER_METRICS_TOKEN = env.str("GATEKEEPER_METRICS_TOKEN", default="")
+# Set by deploy/gunicorn.conf.py: each worker writes its metrics there and /metrics merges them
+# (prometheus_client reads the same variable).
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from authz import metrics_view
 from authz import views as authz_views
 
 admin.site.site_header = "Gatekeeper"
@@ -19,4 +20,5 @@ urlpatterns = [
     path("authz/ingress", authz_views.ingress, name="authz-ingress"),
     path("authz/envoy/<path:path>", authz_views.envoy, name="authz-envoy"),
     path("health", authz_views.health, name="health"),
+    path("metrics", metrics_view.metrics, name="metrics"),
 ]

@@ -325,9 +325,16 @@ class Gatekeeper:
 
 
 @contextmanager
-def running(log_dir: Path, *, workers: int = 2, **ports: int) -> Iterator[Gatekeeper]:
-    """Gatekeeper in gunicorn; `database_port` / `redis_port` point it at a proxy."""
-    gatekeeper = Gatekeeper(gatekeeper_env(**ports), log_dir, workers=workers)
+def running(
+    log_dir: Path,
+    *,
+    workers: int = 2,
+    env: Mapping[str, str] | None = None,
+    **ports: int,
+) -> Iterator[Gatekeeper]:
+    """Gatekeeper in gunicorn; `database_port` / `redis_port` point it at a proxy, `env`
+    adds to (or overrides) its environment."""
+    gatekeeper = Gatekeeper({**gatekeeper_env(**ports), **(env or {})}, log_dir, workers=workers)
     try:
         gatekeeper.start()
         yield gatekeeper
