@@ -35,6 +35,10 @@ def missing_part(part: str) -> str | None:
         if shutil.which(part) is None:
             return f"needs {part}: apt-get install -y nginx-light libnginx-mod-http-js caddy"
         return None
+    if part == "promtool":
+        if shutil.which("promtool") is None:
+            return "needs promtool: apt-get install -y prometheus"
+        return None
     raise ValueError(f"unknown part {part!r}")
 
 
