@@ -8,7 +8,6 @@ this process's registry, which django-prometheus's metrics share.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from authz.metrics import WithSnapshotAge
+from core.networks import parse_networks, peer_in
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +46,5 @@ def _permitted(request: HttpRequest) -> bool:
             presented.strip().encode(), token.encode()
         ):
             return True
-    return _peer_in(request.META.get("REMOTE_ADDR", ""), settings.GATEKEEPER_METRICS_ALLOWED)
-
-
-def _peer_in(peer: str, networks: list[str]) -> bool:
-    """Whether the address `peer` lies in one of `networks` (settings values, already valid)."""
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return False
-    # A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d.
-    address = getattr(address, "ipv4_mapped", None) or address
-    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
+    allowed = parse_networks(settings.GATEKEEPER_METRICS_ALLOWED)
+    return peer_in(request.META.get("REMOTE_ADDR", ""), allowed)

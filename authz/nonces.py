@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from authz import metrics
+
 
 class Cache(Protocol):
     def add(self, key: str, value: object, timeout: float | None = ...) -> bool: ...
@@ -21,4 +23,8 @@ class NonceStore:
     def claim(self, client_id: str, nonce: str, ttl: int) -> bool:
         """True the first time (client, nonce) is seen within `ttl` seconds; raises when the
         shared cache is unreachable (the caller decides whether that fails closed)."""
-        return bool(self._cache.add(f"gatekeeper:nonce:{client_id}:{nonce}", 1, timeout=ttl))
+        try:
+            return bool(self._cache.add(f"gatekeeper:nonce:{client_id}:{nonce}", 1, timeout=ttl))
+        except Exception:
+            metrics.count_cache_error(metrics.CacheOperation.NONCE)
+            raise

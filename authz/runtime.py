@@ -6,11 +6,10 @@ Settings are read here, when the runtime is first used, and again after `setting
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import redis
@@ -21,14 +20,14 @@ from django.dispatch import receiver
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from authz import metrics
 from authz.engine import EngineConfig
 from authz.nonces import NonceStore
 from authz.ratelimit import Counters, LocalCounters, RateLimiter, RedisCounters
 from authz.snapshot import SnapshotHolder
 from authz.usage import UsageRecorder
 from core import config_version
-
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from core.networks import Network, parse_networks, peer_in
 
 
 @dataclass(frozen=True)
@@ -38,18 +37,11 @@ class Runtime:
     limiter: RateLimiter
     usage: UsageRecorder
     config: EngineConfig
-    trusted: tuple[_Network, ...]
+    trusted: tuple[Network, ...]
 
     @lru_cache(maxsize=1024)  # noqa: B019 - one Runtime per process; peers are few
     def is_trusted(self, peer: str) -> bool:
-        try:
-            address = ipaddress.ip_address(peer)
-        except ValueError:
-            return False
-        # A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d.
-        mapped = getattr(address, "ipv4_mapped", None)
-        address = mapped or address
-        return any(address in network for network in self.trusted)
+        return peer_in(peer, self.trusted)
 
 
 _lock = threading.Lock()
@@ -71,16 +63,18 @@ def _build() -> Runtime:
     return Runtime(
         holder=SnapshotHolder(current_version=config_version.ensure),
         nonces=NonceStore(cache),
-        limiter=RateLimiter(_counters(), fail_open=settings.GATEKEEPER_RATE_LIMIT_FAIL_OPEN),
+        limiter=RateLimiter(
+            _counters(),
+            fail_open=settings.GATEKEEPER_RATE_LIMIT_FAIL_OPEN,
+            on_error=partial(metrics.count_cache_error, metrics.CacheOperation.RATE_LIMIT),
+        ),
         usage=UsageRecorder(),
         config=EngineConfig(
             query_params=tuple(settings.GATEKEEPER_API_KEY_QUERY_PARAMS),
             max_skew=settings.GATEKEEPER_HMAC_MAX_SKEW,
             hmac_fail_open=settings.GATEKEEPER_HMAC_FAIL_OPEN,
         ),
-        trusted=tuple(
-            ipaddress.ip_network(n, strict=False) for n in settings.GATEKEEPER_TRUSTED_PROXIES
-        ),
+        trusted=parse_networks(settings.GATEKEEPER_TRUSTED_PROXIES),
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from authz import metrics
 from authz.matching import RouteIndex
 from clients import encryption
 from clients.models import Client, Credential
@@ -219,6 +220,7 @@ class SnapshotHolder:
             version = self._current_version()
         except Exception as exc:  # the shared cache is down: fall back to the timer alone
             log.warning("config version unavailable: %s", type(exc).__name__)
+            metrics.count_cache_error(metrics.CacheOperation.CONFIG_VERSION)
             version = None
         snapshot = self._snapshot
         stale = snapshot is None or self._forced or now - self._built_at >= self._max_age
@@ -233,8 +235,10 @@ class SnapshotHolder:
                 log.warning("snapshot rebuild failed, keeping the old one: %s", error)
             self.last_error = error
             self._next_check = now + RETRY_AFTER_FAILURE
+            metrics.snapshot_rebuild_failed()
             return
         self._snapshot, self._built_at = fresh, now
         self._forced = False
         self.last_error = None
         self.reloads += 1
+        metrics.snapshot_reloaded(fresh.built_at)

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from authz import shapes
+from authz import metrics, shapes
 from authz.engine import Decision, RequestFacts, decide, malformed
 from authz.normalize import Malformed
 from authz.reasons import Detail, Reason
@@ -55,14 +55,17 @@ def envoy(request: HttpRequest, path: str = "") -> HttpResponse:
 
 def _answer(request: HttpRequest, shape: shapes.Shape) -> HttpResponse:
     runtime = get_runtime()
+    started = time.perf_counter()
     try:
         decision, facts = _decide(request, shape, runtime)
     except Exception:
+        metrics.count_decision_fault(shape=shape.name)
         log.exception("decision failed; denying")
         response = HttpResponse(status=500)
         response["X-Auth-Reason"] = "internal_error"
         response["Content-Length"] = "0"
         return response
+    metrics.observe_decision(decision, shape=shape.name, seconds=time.perf_counter() - started)
     if not decision.allowed:
         _log_denial(decision, facts, request, shape, runtime)
     return _respond(decision, shape)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import unquote_plus
+from urllib.parse import unquote
 
 REDACTED = "[redacted]"
 
@@ -19,16 +19,17 @@ def redact_query(target: str, param_names: Iterable[str]) -> str:
     """Replace the value of every credential-carrying query parameter in a request target.
 
     Parameter names are compared after percent-decoding, as the API-key reader compares them,
-    so `?api%5Fkey=...` is redacted too.
+    so `?api%5Fkey=...` is redacted too, and in any case: `?API_KEY=` is no credential to
+    Gatekeeper, but the caller meant one, and it must not reach a log either.
     """
     path, sep, query = target.partition("?")
     if not sep:
         return target
-    names = set(param_names)
+    names = {name.lower() for name in param_names}
     parts = []
     for pair in query.split("&"):
         name, eq, _value = pair.partition("=")
-        if eq and unquote_plus(name) in names:
+        if eq and unquote(name).lower() in names:
             parts.append(f"{name}={REDACTED}")
         else:
             parts.append(pair)

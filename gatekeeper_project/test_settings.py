@@ -6,8 +6,10 @@ PostgreSQL and Redis with these same settings.
 
 from __future__ import annotations
 
+import os
+
 from gatekeeper_project.settings import *  # noqa: F403
-from gatekeeper_project.settings import GATEKEEPER_SECRET_KEYS, SECRET_KEY
+from gatekeeper_project.settings import CACHES, GATEKEEPER_SECRET_KEYS, SECRET_KEY
 
 SECRET_KEY = SECRET_KEY or "test-only-secret-key-not-for-production"
 # A fixed, valid Fernet key used only by tests (it protects nothing real).
@@ -15,3 +17,8 @@ GATEKEEPER_SECRET_KEYS = GATEKEEPER_SECRET_KEYS or ["p0r8C5Ww-VwB0nQWDyX4q7W9vQJ
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests serve static files through the finders; no collectstatic output directory is needed.
 STATIC_ROOT = None
+# A key prefix of this run's own, so suites running side by side on one Redis never share a
+# config version, a nonce or a rate-limit counter. A prefix given explicitly is kept: the
+# gunicorn processes a test starts get the test's own (authz/tests/live.py).
+if CACHES["default"].get("KEY_PREFIX", "gk") == "gk":
+    CACHES = {**CACHES, "default": {**CACHES["default"], "KEY_PREFIX": f"gktest{os.getpid()}"}}

@@ -14,6 +14,8 @@ from core.redaction import REDACTED, mask_secret, redact_query
         ("/api/x?api%5Fkey=s3cret", f"/api/x?api%5Fkey={REDACTED}"),
         ("/api/x?api_key=one&api_key=two", f"/api/x?api_key={REDACTED}&api_key={REDACTED}"),
         ("/api/x?not_api_key=visible", "/api/x?not_api_key=visible"),
+        ("/api/x?API_KEY=s3cret", f"/api/x?API_KEY={REDACTED}"),
+        ("/api/x?Api%5FKey=s3cret", f"/api/x?Api%5FKey={REDACTED}"),
         ("/api/x?api_key", "/api/x?api_key"),
     ],
 )
