@@ -15,6 +15,8 @@ import pytest
 
 REQUIRE_ALL = os.environ.get("GATEKEEPER_REQUIRE_ALL") == "1"
 
+pytest_plugins = ["core.tests.secret_scan"]
+
 
 def missing_part(part: str) -> str | None:
     """Why `part` is not available here, or None when it is."""
