@@ -21,6 +21,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from authz import metrics
+from authz.decision_log import DecisionLog
 from authz.engine import EngineConfig
 from authz.nonces import NonceStore
 from authz.ratelimit import Counters, LocalCounters, RateLimiter, RedisCounters
@@ -36,6 +37,7 @@ class Runtime:
     nonces: NonceStore
     limiter: RateLimiter
     usage: UsageRecorder
+    decisions: DecisionLog
     config: EngineConfig
     trusted: tuple[Network, ...]
 
@@ -69,6 +71,7 @@ def _build() -> Runtime:
             on_error=partial(metrics.count_cache_error, metrics.CacheOperation.RATE_LIMIT),
         ),
         usage=UsageRecorder(),
+        decisions=_decision_log(),
         config=EngineConfig(
             query_params=tuple(settings.GATEKEEPER_API_KEY_QUERY_PARAMS),
             max_skew=settings.GATEKEEPER_HMAC_MAX_SKEW,
@@ -84,6 +87,17 @@ def reset() -> None:
     old, _runtime = _runtime, None
     if old is not None:
         old.usage.stop()
+        old.decisions.stop()
+
+
+def _decision_log() -> DecisionLog:
+    decisions = DecisionLog(
+        allow_sample=settings.GATEKEEPER_AUDIT_ALLOW_SAMPLE,
+        queue_size=settings.GATEKEEPER_AUDIT_QUEUE_SIZE,
+    )
+    decisions.on_drop = metrics.AUDIT_DROPPED.inc
+    decisions.on_depth = metrics.AUDIT_QUEUE_DEPTH.set
+    return decisions
 
 
 def _counters() -> Counters:

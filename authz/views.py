@@ -22,7 +22,6 @@ from authz.normalize import Malformed
 from authz.reasons import Detail, Reason
 from authz.runtime import Runtime, get_runtime
 from core import config_version
-from core.redaction import redact_query
 
 log = logging.getLogger("gatekeeper.decisions")
 
@@ -66,8 +65,14 @@ def _answer(request: HttpRequest, shape: shapes.Shape) -> HttpResponse:
         response["Content-Length"] = "0"
         return response
     metrics.observe_decision(decision, shape=shape.name, seconds=time.perf_counter() - started)
-    if not decision.allowed:
-        _log_denial(decision, facts, request, shape, runtime)
+    runtime.decisions.record(
+        decision,
+        facts,
+        shape=shape.name,
+        peer=request.META.get("REMOTE_ADDR", ""),
+        source_ip=_client_address(request),
+        now=time.time(),
+    )
     return _respond(decision, shape)
 
 
@@ -97,24 +102,14 @@ def _decide(
     return decision, facts
 
 
-def _log_denial(
-    decision: Decision,
-    facts: RequestFacts | None,
-    request: HttpRequest,
-    shape: shapes.Shape,
-    runtime: Runtime,
-) -> None:
-    method, host, target = (facts.method, facts.host, facts.target) if facts else ("-", "-", "-")
-    log.info(
-        "deny via=%s peer=%s method=%s host=%s target=%s reason=%s detail=%s",
-        shape.name,
-        request.META.get("REMOTE_ADDR", ""),
-        method,
-        host,
-        redact_query(target, runtime.config.query_params),
-        decision.reason,
-        decision.detail or "",
-    )
+def _client_address(request: HttpRequest) -> str | None:
+    """The caller's address as the proxy reports it (for the audit trail only; never trusted
+    for a decision): X-Real-IP, else the entry the nearest proxy appended to X-Forwarded-For."""
+    real = request.META.get("HTTP_X_REAL_IP", "").strip()
+    if real:
+        return real
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.rsplit(",", 1)[-1].strip() or None
 
 
 def _respond(decision: Decision, shape: shapes.Shape) -> HttpResponse:

@@ -20,6 +20,13 @@ from routes import services as routes
 ACTOR = Actor.system("tests")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_runtime_after_each_test():
+    """Stop this test's background writers, so none of them writes into another test."""
+    yield
+    runtime.reset()
+
+
 @dataclass
 class World:
     public: object

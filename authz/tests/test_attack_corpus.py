@@ -44,7 +44,7 @@ TEMPLATE = (
     'HMAC client_id="{client_id}",timestamp="{timestamp}",nonce="{nonce}",signature="{signature}"'
 )
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-_DETAIL = re.compile(r"detail=(\S*)$")
+_DETAIL = re.compile(r"\bdetail=(\S+)")
 
 Ask = Callable[..., HttpResponse]
 

@@ -357,7 +357,6 @@ def test_a_failing_database_drops_rows_quietly_and_the_writer_recovers(world, ma
     assert "30 were dropped meanwhile" in warnings[1].getMessage()
 
 
-@pytest.mark.xfail(strict=True, reason="not wired yet")
 @pytest.mark.needs("postgres", "redis")
 @pytest.mark.django_db(transaction=True)
 def test_a_database_outage_never_slows_authz_and_lost_rows_are_counted(world, tmp_path):

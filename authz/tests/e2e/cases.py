@@ -203,7 +203,7 @@ def decision_logged(gatekeeper: Gatekeeper, target: str, words: str) -> bool:
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:
         lines = gatekeeper.output.read_text(errors="replace").splitlines()
-        if any(f"target={target} " in line and words in line for line in lines):
+        if any(f"path={target} " in line and words in line for line in lines):
             return True
         time.sleep(0.05)
     return False
