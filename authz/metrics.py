@@ -101,7 +101,8 @@ AUDIT_QUEUE_DEPTH = Gauge(
 )
 AUDIT_DROPPED = Counter(
     "gatekeeper_audit_dropped",
-    "Decision audit rows dropped because the audit queue was full.",
+    "Decision audit rows lost: the queue was full, a batch could not be written, or the "
+    "writer stopped with rows still queued.",
 )
 
 # Alert rules take rate() of these; a series that appears only with its first error would hide
