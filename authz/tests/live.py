@@ -20,7 +20,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -71,6 +71,20 @@ def gatekeeper_env(
         "REDIS_URL": urlunsplit(redis_url),
         "GATEKEEPER_CACHE_PREFIX": cache["KEY_PREFIX"],
     }
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a server started in its own process group; kill the group if it lingers."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        # The whole group: gunicorn's or nginx's workers too.
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(STOP_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -193,14 +207,7 @@ class Gatekeeper:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(STOP_TIMEOUT)
+        stop_process(proc)
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.output.read_text(errors="replace") if self.output.exists() else ""

@@ -207,3 +207,26 @@ def decision_logged(gatekeeper: Gatekeeper, target: str, words: str) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def check_signed_body_unavailable(
+    world: World, port: int, backend: RecordingBackend, gatekeeper: Gatekeeper, *, chunked: bool
+) -> None:
+    """A proxy that cannot pass the body: a body-signed request is never allowed on a
+    signature over the empty body Gatekeeper got instead."""
+    target = f"/api/data/orders-{'chunked' if chunked else 'length'}"
+    body = '{"order": 9}'
+    signature = world.signer()._create_auth_header("POST", target, body)
+    headers = [("Authorization", signature)]
+    reply = request(port, "POST", target, headers=headers, body=body.encode(), chunked=chunked)
+    assert (reply.status, reply.json()) == (401, {"error": "invalid_credentials"})
+    assert backend.received == []
+    assert decision_logged(gatekeeper, target, "detail=body_unavailable")
+
+
+def check_signed_empty_body_passes(world: World, port: int, backend: RecordingBackend) -> None:
+    target = "/api/data/orders"
+    signature = world.signer()._create_auth_header("POST", target, "")
+    reply = request(port, "POST", target, headers=[("Authorization", signature)])
+    assert reply.status == 200, reply.body
+    assert [r.body for r in backend.received] == [b""]

@@ -10,22 +10,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
-from authz.tests.live import ROOT
+from authz.tests.live import ROOT, stop_process
 from authz.tests.tcp_proxy import HOST, free_port
 
 NGINX_CONF = ROOT / "deploy" / "nginx" / "gatekeeper.conf"
 GATE_JS = ROOT / "deploy" / "nginx" / "gate.js"
 CADDYFILE = ROOT / "deploy" / "caddy" / "Caddyfile"
 START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
 _PLACEHOLDER = re.compile(r"\$\{([A-Z_]+)\}")
 
 
@@ -68,16 +66,7 @@ class ProxyProcess:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            # The whole group: nginx's workers too.
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(STOP_TIMEOUT)
+        stop_process(proc)
 
     def log_tail(self, lines: int = 30) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 from byteforge_hmac import HMACClient
 
-from authz.tests.e2e.cases import CHALLENGE_HMAC, bearer, decision_logged
+from authz.tests.e2e.cases import (
+    CHALLENGE_HMAC,
+    bearer,
+    check_signed_body_unavailable,
+    check_signed_empty_body_passes,
+    decision_logged,
+)
 from authz.tests.e2e.client import request
 from authz.tests.e2e.proxies import error_log, nginx
 
@@ -131,33 +137,13 @@ def test_a_signed_request_sent_twice_is_denied_the_second_time(scene, nginx_prox
 def test_a_signed_body_through_auth_request_is_denied_as_unavailable(
     scene, nginx_proxy, backend, gatekeeper, chunked
 ):
-    """Never allowed on a signature over the empty body Gatekeeper got instead."""
-    target = f"/api/data/orders-{'chunked' if chunked else 'length'}"
-    body = '{"order": 9}'
-    signature = scene.world.signer()._create_auth_header("POST", target, body)
-
-    reply = request(
-        nginx_proxy.port,
-        "POST",
-        target,
-        headers=[("Authorization", signature)],
-        body=body.encode(),
-        chunked=chunked,
+    check_signed_body_unavailable(
+        scene.world, nginx_proxy.port, backend, gatekeeper, chunked=chunked
     )
-
-    assert (reply.status, reply.json()) == (401, {"error": "invalid_credentials"})
-    assert backend.received == []
-    assert decision_logged(gatekeeper, target, "detail=body_unavailable")
 
 
 def test_a_signed_request_without_a_body_passes_auth_request(scene, nginx_proxy, backend):
-    target = "/api/data/orders"
-    signature = scene.world.signer()._create_auth_header("POST", target, "")
-
-    reply = request(nginx_proxy.port, "POST", target, headers=[("Authorization", signature)])
-
-    assert reply.status == 200, reply.body
-    assert [r.body for r in backend.received] == [b""]
+    check_signed_empty_body_passes(scene.world, nginx_proxy.port, backend)
 
 
 def test_a_body_over_the_signed_locations_limit_is_refused_by_nginx(scene, nginx_proxy, backend):
