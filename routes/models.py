@@ -13,22 +13,22 @@ from routes import patterns
 class Method(models.TextChoices):
     """HTTP methods a route can configure (case-sensitive on the wire: HEAD is its own)."""
 
-    GET = "GET"
-    HEAD = "HEAD"
-    POST = "POST"
-    PUT = "PUT"
-    PATCH = "PATCH"
-    DELETE = "DELETE"
-    OPTIONS = "OPTIONS"
+    GET = "GET", "GET"
+    HEAD = "HEAD", "HEAD"
+    POST = "POST", "POST"
+    PUT = "PUT", "PUT"
+    PATCH = "PATCH", "PATCH"
+    DELETE = "DELETE", "DELETE"
+    OPTIONS = "OPTIONS", "OPTIONS"
 
 
 class Auth(models.TextChoices):
     """What a method requires. `any` accepts an API key or an HMAC signature."""
 
-    PUBLIC = "public"
-    API_KEY = "api_key"
-    HMAC = "hmac"
-    ANY = "any"
+    PUBLIC = "public", "public"
+    API_KEY = "api_key", "API key"
+    HMAC = "hmac", "HMAC"
+    ANY = "any", "API key or HMAC"
 
 
 class Route(models.Model):
