@@ -45,17 +45,23 @@ def backend() -> Iterator[RecordingBackend]:
 
 
 @pytest.fixture(scope="module")
-def nginx_proxy(gatekeeper, backend, tmp_path_factory) -> Iterator[ProxyProcess]:
+def gatekeeper_port(gatekeeper) -> int:
+    """Where the proxies ask; a module may override it (test_proxy_outage puts a link between)."""
+    return gatekeeper.port
+
+
+@pytest.fixture(scope="module")
+def nginx_proxy(gatekeeper_port, backend, tmp_path_factory) -> Iterator[ProxyProcess]:
     with nginx(
-        tmp_path_factory.mktemp("nginx"), gatekeeper_port=gatekeeper.port, backend_port=backend.port
+        tmp_path_factory.mktemp("nginx"), gatekeeper_port=gatekeeper_port, backend_port=backend.port
     ) as process:
         yield process
 
 
 @pytest.fixture(scope="module")
-def caddy_proxy(gatekeeper, backend, tmp_path_factory) -> Iterator[ProxyProcess]:
+def caddy_proxy(gatekeeper_port, backend, tmp_path_factory) -> Iterator[ProxyProcess]:
     with caddy(
-        tmp_path_factory.mktemp("caddy"), gatekeeper_port=gatekeeper.port, backend_port=backend.port
+        tmp_path_factory.mktemp("caddy"), gatekeeper_port=gatekeeper_port, backend_port=backend.port
     ) as process:
         yield process
 
