@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,19 @@ def missing_part(part: str) -> str | None:
             return "needs promtool: apt-get install -y prometheus"
         return None
     raise ValueError(f"unknown part {part!r}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_decision_runtime_after_each_test():
+    """Stop this test's decision runtime and forget its spooled audit rows, so nothing of one
+    test is written into another's database."""
+    yield
+    from django.conf import settings
+
+    from authz import runtime
+
+    runtime.reset()
+    shutil.rmtree(Path(settings.GATEKEEPER_STATE_DIR) / runtime.SPOOL_DIR, ignore_errors=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

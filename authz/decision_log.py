@@ -1,10 +1,16 @@
 """Decision audit: a log line for every deny (and a sample of allows), and a `DecisionRecord`
-row for each, written off the request path.
+row for each, handed off durably and written off the request path.
 
 `DecisionLog.record` runs on the request path for every decision. It never touches the
-database and never waits: it writes the log line and puts the row on a bounded queue. A daemon
-thread writes the queue in batches, at least once a second. A full queue or a failing
-database drops rows and counts them (`dropped`, `on_drop`) instead of slowing `/authz`.
+database and never waits on it: it counts the decision for the per-minute rollup, writes the
+log line and appends the row to the audit spool (authz/audit_spool.py), a local file that
+outlives the process. A writer thread copies the spool into the database at least once a
+second; while the database is down the rows wait in the spool, up to a bound, and are written
+when it returns. Rows that cannot be kept are counted (`dropped`, `on_drop`).
+
+A flood of denials from one source (an attacker adds a row per deny) is sampled beyond
+`deny_rate` rows a second per source address: the rest are counted (`on_sample`), not written,
+so the flood cannot fill the disk or the table.
 
 What is written never holds a secret: the normalised path, never the query (the log line only
 says that there was one).
@@ -15,33 +21,36 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import queue
 import random
 import re
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypedDict
 
-from django.db import connection, transaction
-
 from audit.models import DecisionRecord
+from authz.audit_spool import Spool, close_connection
 from authz.engine import Decision, RequestFacts
 from core.redaction import REDACTED
 
 log = logging.getLogger("gatekeeper.decisions")
 writer_log = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
-FLUSH_INTERVAL = 1.0
+FLUSH_INTERVAL = 0.5
+# A graceful stop writes what it can within this long; the rest waits in the spool.
+STOP_DRAIN_SECONDS = 5.0
+# Sources tracked for the per-source deny cap before the table is started afresh.
+MAX_SOURCES = 10_000
 # Values in a log line that need no quoting: they cannot forge a field or a line.
 _BARE = re.compile(r"[A-Za-z0-9._:/*@+~,\[\]-]+")
 
 
 class Row(TypedDict):
-    """The fields of one `DecisionRecord`, as queued for the writer."""
+    """The fields of one `DecisionRecord`, as spooled for the writer (time: epoch seconds)."""
 
-    time: datetime
+    time: float
     reason: str
     detail: str
     client_id: str | None
@@ -53,6 +62,10 @@ class Row(TypedDict):
     path: str
     source_ip: str | None
     shape: str
+
+
+def to_record(row: dict) -> DecisionRecord:
+    return DecisionRecord(**{**row, "time": datetime.fromtimestamp(row["time"], tz=UTC)})
 
 
 def _text(value: str | None, field: str) -> str:
@@ -76,38 +89,61 @@ def _quoted(value: object) -> str:
     return text if _BARE.fullmatch(text) else json.dumps(text)
 
 
+class DenyCap:
+    """A token bucket per source address: `rate` rows a second, bursts of `rate` * 2.
+
+    Per process, so N decision processes write up to N times the rate: an accepted
+    inexactness, since the point is a bound on the disk, not an exact quota."""
+
+    def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate = rate
+        self._burst = float(rate * 2)
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allows(self, source: str) -> bool:
+        now = self._clock()
+        if len(self._buckets) >= MAX_SOURCES and source not in self._buckets:
+            self._buckets.clear()
+        tokens, last = self._buckets.get(source, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - last) * self._rate)
+        if tokens < 1.0:
+            self._buckets[source] = (tokens, now)
+            return False
+        self._buckets[source] = (tokens - 1.0, now)
+        return True
+
+
 class DecisionLog:
-    """One per process (built by `authz.runtime`). Thread-safe."""
+    """One per decision process (built by `authz.runtime`). Thread-safe."""
 
     def __init__(
         self,
         *,
         allow_sample: float,
-        queue_size: int,
-        batch_size: int = BATCH_SIZE,
+        capacity: int,
+        spool_dir: Path,
+        deny_rate: int,
         interval: float = FLUSH_INTERVAL,
-        background: bool = True,
     ) -> None:
-        """`background=False`: no writer thread; rows are written only by `flush()` (tests
-        that must write inside their own transaction)."""
         self.allow_sample = allow_sample
-        # Metrics hooks: `on_drop(n)` when rows are lost, `on_depth(n)` after each write cycle.
+        # Metrics hooks: rows lost (`on_drop(n)`), denials not written beyond the per-source
+        # rate (`on_sample(n)`), rows waiting after each write cycle (`on_depth(n)`).
         self.on_drop: Callable[[int], None] | None = None
+        self.on_sample: Callable[[int], None] | None = None
         self.on_depth: Callable[[int], None] | None = None
-        self._queue: queue.Queue[Row] = queue.Queue(maxsize=queue_size)
-        self._batch_size = batch_size
+        # Per-minute counts of every decision, by reason, for the dashboard's rollup.
+        self.on_counts: Callable[[dict[tuple[datetime, str], int]], None] | None = None
+        self.spool = Spool(spool_dir, capacity=capacity, to_record=to_record, on_drop=self._lost)
+        self._cap = DenyCap(deny_rate)
         self._interval = interval
-        self._background = background
-        self._dropped = 0
-        self._written = 0
-        self._count_lock = threading.Lock()
-        self._flush_lock = threading.Lock()
-        self._start_lock = threading.Lock()
+        self._counts: dict[tuple[int, str], int] = {}
+        self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing = False
-        self._dropped_at_failure = 0
+        self.sampled = 0
 
     # --- the request path ----------------------------------------------------------------
 
@@ -127,28 +163,24 @@ class DecisionLog:
         trusted proxy reported, when the caller has one (the row keeps it if it is an
         address, else the peer).
         """
-        if decision.allowed and not (
-            self.allow_sample > 0 and random.random() < self.allow_sample  # noqa: S311 - sampling
-        ):
-            return
-        # What a proxy forwards may be anything: the column keeps only a real address.
-        source = _address(source_ip) or _address(peer)
+        minute = int(now // 60) * 60
+        key = (minute, decision.reason.value)
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + 1
+            if decision.allowed:
+                if not (self.allow_sample > 0 and random.random() < self.allow_sample):  # noqa: S311
+                    return
+            # What a proxy forwards may be anything: the column keeps only a real address.
+            source = _address(source_ip) or _address(peer)
+            if not decision.allowed and not self._cap.allows(source or ""):
+                self.sampled += 1
+                if self.on_sample is not None:
+                    self.on_sample(1)
+                return
         row = self._row(decision, facts, shape=shape, source=source, now=now)
         if log.isEnabledFor(logging.INFO):
             self._log_line(decision, facts, row, peer)
-        if self._stopped.is_set():
-            self._drop(1)
-            return
-        try:
-            self._queue.put_nowait(row)
-        except queue.Full:
-            self._drop(1)
-            return
-        if self._thread is None and self._background:
-            self._start_writer()
-        elif self._queue.qsize() >= self._batch_size:
-            # A burst: write a full batch now rather than at the next tick.
-            self._wake.set()
+        self.spool.append(dict(row))
 
     def _row(
         self,
@@ -168,7 +200,7 @@ class DecisionLog:
         else:
             path = facts.target.partition("?")[0] if facts else ""
         return Row(
-            time=datetime.fromtimestamp(now, tz=UTC),
+            time=now,
             reason=str(decision.reason),
             detail=str(decision.detail or ""),
             client_id=client.id if client else None,
@@ -207,9 +239,7 @@ class DecisionLog:
         # `decision` carries the same fields for a structured (JSON) formatter.
         log.info("%s %s", verdict, line, extra={"decision": {"verdict": verdict, **fields}})
 
-    def _drop(self, count: int) -> None:
-        with self._count_lock:
-            self._dropped += count
+    def _lost(self, count: int) -> None:
         if self.on_drop is not None:
             self.on_drop(count)
 
@@ -217,93 +247,86 @@ class DecisionLog:
 
     @property
     def dropped(self) -> int:
-        """Rows lost so far: queue full, database failed, or the log was stopped."""
-        return self._dropped
+        """Rows lost so far: the spool was full or unwritable, or a line was unreadable."""
+        return self.spool.dropped
 
     @property
     def written(self) -> int:
-        """Rows written so far."""
-        return self._written
+        return self.spool.copied
 
     def depth(self) -> int:
-        """Rows waiting for the writer."""
-        return self._queue.qsize()
+        """Rows of this process waiting in the spool."""
+        return self.spool.pending
+
+    def health(self) -> dict[str, int]:
+        return {
+            "waiting": self.depth(),
+            "written": self.written,
+            "dropped": self.dropped,
+            "sampled": self.sampled,
+        }
 
     def flush(self) -> int:
-        """Write every row queued so far, now, on the caller's connection; returns how many
-        were written. The writer thread calls this at least every `interval` seconds."""
-        written = 0
-        with self._flush_lock:
-            # Only what is queued now: under a steady stream this would never end.
-            pending = self._queue.qsize()
-            while pending > 0:
-                batch = self._take(min(pending, self._batch_size))
-                if not batch:
-                    break
-                pending -= len(batch)
-                written += self._write(batch)
-            self._written += written
-        return written
-
-    def stop(self) -> None:
-        """End the writer thread. Rows still queued are dropped (and counted)."""
-        self._stopped.set()
-        self._wake.set()
-        self._drop(len(self._take(self._queue.qsize())))
-
-    def _take(self, count: int) -> list[Row]:
-        batch: list[Row] = []
-        while len(batch) < count:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        return batch
-
-    def _write(self, batch: list[Row]) -> int:
+        """Write what is spooled now (and the per-minute counts); returns rows written.
+        Raises when the database fails; nothing is lost then."""
+        with self._lock:
+            counts, self._counts = self._counts, {}
         try:
-            # A savepoint when flushed inside a transaction (tests): a failed batch must not
-            # break the caller's transaction.
-            with transaction.atomic():
-                DecisionRecord.objects.bulk_create([DecisionRecord(**row) for row in batch])
-        except Exception as exc:
-            # Whatever failed, the writer lives on: a dead writer would end the audit silently.
-            # The type only, once per outage: the message may repeat row values.
-            self._drop(len(batch))
-            if not self._failing:
-                self._failing = True
-                self._dropped_at_failure = self._dropped - len(batch)
-                writer_log.warning(
-                    "decision audit rows cannot be written (%s); dropping them until the "
-                    "database is back",
-                    type(exc).__name__,
+            if counts and self.on_counts is not None:
+                self.on_counts(
+                    {(datetime.fromtimestamp(m, tz=UTC), r): n for (m, r), n in counts.items()}
                 )
-            return 0
-        if self._failing:
-            self._failing = False
-            writer_log.warning(
-                "decision audit rows are written again; %d were dropped meanwhile",
-                self._dropped - self._dropped_at_failure,
-            )
-        return len(batch)
+        except Exception:
+            with self._lock:
+                for key, value in counts.items():
+                    self._counts[key] = self._counts.get(key, 0) + value
+            raise
+        return self.spool.drain()
 
-    def _start_writer(self) -> None:
-        with self._start_lock:
-            if self._thread is not None or self._stopped.is_set():
-                return
-            # Started lazily, so it runs in the gunicorn worker, not in the master.
+    def start(self) -> None:
+        if self._thread is None and not self._stopped.is_set():
             self._thread = threading.Thread(target=self._run, name="gk-decision-log", daemon=True)
             self._thread.start()
+
+    def stop(self) -> None:
+        """End the writer: write what can be written within a few seconds; what is left stays
+        in the spool for the next writer (never lost)."""
+        self._stopped.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(STOP_DRAIN_SECONDS + 1)
+        self.spool.close()
 
     def _run(self) -> None:
         while not self._stopped.is_set():
             self._wake.wait(self._interval)
             self._wake.clear()
-            if self._stopped.is_set():
-                return
+            self._cycle()
+        deadline = time.monotonic() + STOP_DRAIN_SECONDS
+        while self.depth() and time.monotonic() < deadline and self._cycle():
+            pass
+
+    def _cycle(self) -> bool:
+        """One write cycle; False when the database failed."""
+        try:
             self.flush()
-            # This thread's connection must not outlive the batch (a database that went
-            # away, a test database being dropped).
-            connection.close()
+        except Exception as exc:
+            # Whatever failed, the writer lives on: a dead writer would end the audit silently.
+            # The type only, once per outage: the message may repeat row values.
+            if not self._failing:
+                self._failing = True
+                writer_log.warning(
+                    "decision audit rows cannot be written (%s); they wait in the spool "
+                    "until the database is back",
+                    type(exc).__name__,
+                )
+            return False
+        finally:
+            close_connection()
             if self.on_depth is not None:
                 self.on_depth(self.depth())
+        if self._failing:
+            self._failing = False
+            writer_log.warning("decision audit rows are written again")
+        return True

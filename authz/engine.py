@@ -68,6 +68,10 @@ class Decision:
     path: str | None = None
     auth: str | None = None  # what the matched method rule requires
     usage: Usage | None = None  # the tightest rate limit, where one applies
+    # A proxy may cache this answer for a second: it depends on nothing but the method, host,
+    # target and credential headers (never HMAC: a nonce is single-use; never a client with a
+    # rate limit: every call must be counted).
+    cacheable: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -96,16 +100,15 @@ def decide(
         return malformed(exc.detail)
     route = snap.index.match(host, target.path)
     if route is None:
-        return Decision(Reason.NO_ROUTE_MATCH, host=host, path=target.path)
+        return Decision(Reason.NO_ROUTE_MATCH, host=host, path=target.path, cacheable=True)
     auth = route.methods.get(method)
     if auth is None:
-        return Decision(Reason.METHOD_NOT_CONFIGURED, route=route, host=host, path=target.path)
-    if auth == Auth.PUBLIC:
-        return Decision(Reason.NO_AUTH_REQUIRED, route=route, host=host, path=target.path)
-
-    def deny(reason: Reason, detail: Detail | None = None, **extra: object) -> Decision:
         return Decision(
-            reason, detail, route=route, host=host, path=target.path, auth=auth, **extra
+            Reason.METHOD_NOT_CONFIGURED, route=route, host=host, path=target.path, cacheable=True
+        )
+    if auth == Auth.PUBLIC:
+        return Decision(
+            Reason.NO_AUTH_REQUIRED, route=route, host=host, path=target.path, cacheable=True
         )
 
     try:
@@ -113,24 +116,59 @@ def decide(
             facts.authorization, facts.api_key_header, target.query, config.query_params
         )
     except CredentialError as exc:
-        return deny(Reason.INVALID_CREDENTIALS, exc.detail)
-    client, credential_id, detail = _authenticate(presented, auth, facts, snap, now, nonces, config)
-    if client is None:
-        return deny(Reason.INVALID_CREDENTIALS, detail)
+        return Decision(
+            Reason.INVALID_CREDENTIALS, exc.detail, route=route, host=host, path=target.path,
+            auth=auth,
+        )
+    outcome = _authenticate(presented, auth, facts, snap, now, nonces, config)
+    client = outcome.client
+
+    def decided(reason: Reason, detail: Detail | None = None, usage: Usage | None = None):
+        return Decision(
+            reason,
+            detail,
+            route=route,
+            client=client,
+            credential_id=outcome.credential_id,
+            host=host,
+            path=target.path,
+            auth=auth,
+            usage=usage,
+            cacheable=presented.hmac is None and not (client is not None and client.limits),
+        )
+
+    if outcome.detail is not None:
+        # `client`, when the credential names one, is for the audit trail only: the identity
+        # headers are sent for `authenticated` alone.
+        return decided(Reason.INVALID_CREDENTIALS, outcome.detail)
+    assert client is not None
 
     status_reason = _STATUS_REASONS.get(client.status)
     if status_reason is not None:
-        return deny(status_reason, client=client, credential_id=credential_id)
+        return decided(status_reason)
     allowed_methods = client.permissions.get(route.id)
     if allowed_methods is None:
-        return deny(Reason.NO_PERMISSION, client=client, credential_id=credential_id)
+        return decided(Reason.NO_PERMISSION)
     if method not in allowed_methods:
-        return deny(Reason.METHOD_NOT_ALLOWED, client=client, credential_id=credential_id)
+        return decided(Reason.METHOD_NOT_ALLOWED)
     usage = limiter.check(client, route.id, now) if limiter is not None else None
     reason = (
         Reason.RATE_LIMIT_EXCEEDED if usage is not None and usage.exceeded else Reason.AUTHENTICATED
     )
-    return deny(reason, client=client, credential_id=credential_id, usage=usage)
+    return decided(reason, usage=usage)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """Who a credential names (when it names anyone) and why it failed (None: it passed)."""
+
+    client: ClientEntry | None
+    credential_id: int | None
+    detail: Detail | None
+
+
+def _failed(detail: Detail, client: ClientEntry | None = None) -> _Outcome:
+    return _Outcome(client, None, detail)
 
 
 def _authenticate(
@@ -141,26 +179,34 @@ def _authenticate(
     now: float,
     nonces: Nonces,
     config: EngineConfig,
-) -> tuple[ClientEntry | None, int | None, Detail | None]:
-    """(client, credential id, None) on success, (None, None, detail) on failure."""
+) -> _Outcome:
     if presented.api_key is not None:
         if auth not in _KEY_AUTHS:
-            return None, None, Detail.WRONG_AUTH_TYPE
-        # A miss costs the same as a hit: one digest and one dict lookup.
-        key = snap.api_keys.get(digest(presented.api_key))
-        if key is None:
-            return None, None, Detail.UNKNOWN_CREDENTIAL
-        if key.expires_at is not None and key.expires_at <= now:
-            return None, None, Detail.EXPIRED_CREDENTIAL
-        client = snap.clients.get(key.client_id)
-        return (
-            (client, key.credential_id, None) if client else (None, None, Detail.UNKNOWN_CREDENTIAL)
-        )
+            return _failed(Detail.WRONG_AUTH_TYPE)
+        return _check_key(presented.api_key, snap, now)
     if presented.hmac is not None:
         if auth not in _HMAC_AUTHS:
-            return None, None, Detail.WRONG_AUTH_TYPE
+            return _failed(Detail.WRONG_AUTH_TYPE)
         return _verify_hmac(presented.hmac, facts, snap, now, nonces, config)
-    return None, None, Detail.MISSING_CREDENTIALS
+    return _failed(Detail.MISSING_CREDENTIALS)
+
+
+def _check_key(plaintext: str, snap: Snapshot, now: float) -> _Outcome:
+    # A miss costs the same as a hit: the same digests and dictionary lookups.
+    found = revoked = None
+    for stored in (digest(plaintext),):
+        found = found or snap.api_keys.get(stored)
+        revoked = revoked or snap.revoked_keys.get(stored)
+    if found is None:
+        if revoked is not None:
+            return _failed(Detail.REVOKED_CREDENTIAL, snap.clients.get(revoked))
+        return _failed(Detail.UNKNOWN_CREDENTIAL)
+    client = snap.clients.get(found.client_id)
+    if client is None:
+        return _failed(Detail.UNKNOWN_CREDENTIAL)
+    if found.expires_at is not None and found.expires_at <= now:
+        return _failed(Detail.EXPIRED_CREDENTIAL, client)
+    return _Outcome(client, found.credential_id, None)
 
 
 def _verify_hmac(
@@ -170,26 +216,26 @@ def _verify_hmac(
     now: float,
     nonces: Nonces,
     config: EngineConfig,
-) -> tuple[ClientEntry | None, int | None, Detail | None]:
+) -> _Outcome:
     client = snap.clients.get(fields.client_id)
     secrets = client.hmac_secrets if client is not None else ()
     live = tuple(s for s in secrets if s.expires_at is None or s.expires_at > now)
     if facts.body is None:
         # Never accept a signature over a body we did not see (design §6, proxy-facts §1.4).
-        return None, None, Detail.BODY_UNAVAILABLE
+        return _failed(Detail.BODY_UNAVAILABLE, client)
     signer = find_signer([s.secret for s in live], fields, facts.method, facts.target, facts.body)
     if signer is None:
         if client is None or not secrets:
-            return None, None, Detail.UNKNOWN_CREDENTIAL
+            return _failed(Detail.UNKNOWN_CREDENTIAL, client)
         expired = [s.secret for s in secrets if s not in live]
         if (
             expired
             and find_signer(expired, fields, facts.method, facts.target, facts.body) is not None
         ):
-            return None, None, Detail.EXPIRED_CREDENTIAL
-        return None, None, Detail.INVALID_SIGNATURE
+            return _failed(Detail.EXPIRED_CREDENTIAL, client)
+        return _failed(Detail.INVALID_SIGNATURE, client)
     if not timestamp_fresh(fields.timestamp, now, config.max_skew):
-        return None, None, Detail.STALE_TIMESTAMP
+        return _failed(Detail.STALE_TIMESTAMP, client)
     # Claimed only after the signature verified, or anyone could burn a client's nonces.
     try:
         fresh = nonces.claim(client.id, fields.nonce, 2 * config.max_skew)
@@ -198,5 +244,5 @@ def _verify_hmac(
             raise ReplayCheckUnavailable(type(exc).__name__) from exc
         fresh = True
     if not fresh:
-        return None, None, Detail.REPLAYED_NONCE
-    return client, live[signer].credential_id, None
+        return _failed(Detail.REPLAYED_NONCE, client)
+    return _Outcome(client, live[signer].credential_id, None)

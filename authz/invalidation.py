@@ -1,9 +1,9 @@
-"""Every saved or deleted configuration row bumps the config version once its transaction commits.
+"""Every saved or deleted configuration row bumps the config version in its own transaction.
 
 Receivers live here, on the decision side, because the admin writes through too many paths
 (inlines, bulk deletes, list-editable fields) to cover by hand, and `routes`, `clients` and
 `permissions` may not import `authz`. `QuerySet.update` and `bulk_create` send no signals:
-code that uses them calls `config_version.bump_on_commit()` itself.
+code that uses them calls `config_version.bump()` itself.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from routes.models import Route, RouteMethod
 CONFIG_MODELS = (Route, RouteMethod, Client, Credential, Permission, RateLimit)
 
 
-def _changed(sender: type, **kwargs: Any) -> None:
-    config_version.bump_on_commit()
+def _changed(sender: type, *, using: str, **kwargs: Any) -> None:
+    config_version.bump(using)
 
 
 def connect() -> None:

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 class CacheOperation(enum.StrEnum):
     NONCE = "nonce"
     RATE_LIMIT = "rate_limit"
-    CONFIG_VERSION = "config_version"
 
 
 # Not a Reason: the request was not decided at all (an internal fault, answered 500 and denied).
@@ -96,13 +95,18 @@ CACHE_ERRORS = Counter(
 )
 AUDIT_QUEUE_DEPTH = Gauge(
     "gatekeeper_audit_queue_depth",
-    "Decisions waiting for the audit writer (the sum over workers).",
+    "Decision audit rows waiting in the spool for the database (the sum over workers).",
     multiprocess_mode="livesum",
 )
 AUDIT_DROPPED = Counter(
     "gatekeeper_audit_dropped",
-    "Decision audit rows lost: the queue was full, a batch could not be written, or the "
-    "writer stopped with rows still queued.",
+    "Decision audit rows lost: the spool was full (the database down for long) or could not "
+    "be written, or a spooled line could not be read.",
+)
+AUDIT_SAMPLED = Counter(
+    "gatekeeper_audit_sampled",
+    "Denials not written to the audit because their source exceeded "
+    "GATEKEEPER_AUDIT_DENY_RATE (counted in the decision metrics all the same).",
 )
 
 # Alert rules take rate() of these; a series that appears only with its first error would hide

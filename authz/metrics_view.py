@@ -1,50 +1,82 @@
 """`/metrics` in the Prometheus text format, for the allowed networks or the bearer token.
 
-Under gunicorn (PROMETHEUS_MULTIPROC_DIR set) the worker that takes the scrape merges every
-worker's files, so counters are sums over all workers, living and dead; otherwise it serves
-this process's registry, which django-prometheus's metrics share.
+Each server role (decisions, admin) runs its workers in prometheus_client's multiprocess
+mode: every worker writes its values to files in PROMETHEUS_MULTIPROC_DIR, and the worker that
+takes the scrape merges them, so counters are sums over all workers, living and dead. Gauges
+of a worker that died without a goodbye (killed, crashed) are dropped at scrape time, because
+the servers cannot always tell us when a worker exits. Outside multiprocess mode (tests) this
+process's registry is served.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import os
+import re
+from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from authz.metrics import WithSnapshotAge
 from core.networks import parse_networks, peer_in
 
 log = logging.getLogger(__name__)
+# Live-gauge files carry the writer's pid: gauge_livesum_1234.db
+_LIVE_FILE = re.compile(r"^gauge_live\w*?_(\d+)\.db$")
 
 
-def metrics(request: HttpRequest) -> HttpResponse:
-    if not _permitted(request):
-        log.info("metrics refused for peer %s", request.META.get("REMOTE_ADDR", ""))
-        return HttpResponse(status=403)
-    served = CollectorRegistry(auto_describe=False)
-    served.register(WithSnapshotAge(_source()))
-    return HttpResponse(generate_latest(served), content_type=CONTENT_TYPE_LATEST)
-
-
-def _source() -> CollectorRegistry:
-    if not settings.PROMETHEUS_MULTIPROC_DIR:
-        return REGISTRY
-    merged = CollectorRegistry(auto_describe=False)
-    MultiProcessCollector(merged, path=settings.PROMETHEUS_MULTIPROC_DIR)
-    return merged
-
-
-def _permitted(request: HttpRequest) -> bool:
+def permitted(peer: str, authorization: str) -> bool:
     token = settings.GATEKEEPER_METRICS_TOKEN
     if token:
-        scheme, _, presented = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        scheme, _, presented = authorization.partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(
             presented.strip().encode(), token.encode()
         ):
             return True
-    allowed = parse_networks(settings.GATEKEEPER_METRICS_ALLOWED)
-    return peer_in(request.META.get("REMOTE_ADDR", ""), allowed)
+    return peer_in(peer, parse_networks(settings.GATEKEEPER_METRICS_ALLOWED))
+
+
+def render() -> bytes:
+    served = CollectorRegistry(auto_describe=False)
+    served.register(WithSnapshotAge(_source()))
+    return generate_latest(served)
+
+
+def _source() -> CollectorRegistry:
+    directory = settings.PROMETHEUS_MULTIPROC_DIR
+    if not directory:
+        return REGISTRY
+    _forget_dead_workers(Path(directory))
+    merged = CollectorRegistry(auto_describe=False)
+    MultiProcessCollector(merged, path=directory)
+    return merged
+
+
+def _forget_dead_workers(directory: Path) -> None:
+    pids = {int(m[1]) for p in directory.glob("gauge_live*.db") if (m := _LIVE_FILE.match(p.name))}
+    for pid in pids:
+        if not _alive(pid):
+            mark_process_dead(pid, str(directory))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """The admin server's /metrics (its own workers: django-prometheus, the admin's work)."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    if not permitted(peer, request.META.get("HTTP_AUTHORIZATION", "")):
+        log.info("metrics refused for peer %s", peer)
+        return HttpResponse(status=403)
+    return HttpResponse(render(), content_type=CONTENT_TYPE_LATEST)

@@ -2,8 +2,9 @@
 
 Each limit of a client (every route together, or one route) counts decisions per window in a
 counter keyed by client, scope, window length and window start. A check increments every
-counter that applies in one atomic step (a Redis MULTI of INCR + EXPIRE NX per counter), so
-N processes sharing Redis allow exactly `limit` decisions per window, never more. A fixed
+counter that applies in one atomic step (one EVALSHA of a small Lua script: INCR each counter,
+EXPIRE it when it is new), so N processes sharing Redis allow exactly `limit` decisions per
+window, never more, for one round trip and one command per decision. A fixed
 window allows up to twice the limit across a window boundary; that inexactness is accepted
 for one round trip per decision.
 
@@ -51,22 +52,31 @@ class Counters(Protocol):
         """Increment each (key, ttl seconds) counter at once; return the new counts."""
 
 
+# INCR every counter; a counter that this call created gets its window as its TTL (later hits
+# never extend it). One script, so the whole check is one atomic command.
+_HIT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then
+    redis.call('EXPIRE', key, ARGV[i])
+  end
+  counts[i] = count
+end
+return counts
+"""
+
+
 class RedisCounters:
     """Counters in Redis, shared by every process and instance."""
 
     def __init__(self, client: object, prefix: str) -> None:
-        self._client = client
         self._prefix = prefix
+        self._hit = client.register_script(_HIT_SCRIPT)  # type: ignore[attr-defined]
 
     def hit(self, keys: Sequence[tuple[str, int]]) -> list[int]:
-        pipe = self._client.pipeline(transaction=True)  # type: ignore[attr-defined]
-        for key, ttl in keys:
-            name = f"{self._prefix}:{key}"
-            pipe.incr(name)
-            # NX: the first hit of a window sets its expiry; later hits never extend it.
-            pipe.expire(name, ttl, nx=True)
-        replies = pipe.execute()
-        return [int(count) for count in replies[::2]]
+        names = [f"{self._prefix}:{key}" for key, _ in keys]
+        return [int(count) for count in self._hit(keys=names, args=[ttl for _, ttl in keys])]
 
 
 class LocalCounters:

@@ -42,6 +42,7 @@ class Detail(enum.StrEnum):
     MISSING_CREDENTIALS = "missing_credentials"
     UNKNOWN_CREDENTIAL = "unknown_credential"
     EXPIRED_CREDENTIAL = "expired_credential"
+    REVOKED_CREDENTIAL = "revoked_credential"
     WRONG_AUTH_TYPE = "wrong_auth_type"
     INVALID_SIGNATURE = "invalid_signature"
     STALE_TIMESTAMP = "stale_timestamp"

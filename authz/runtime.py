@@ -1,50 +1,94 @@
 """The per-process objects of the decision path, built once from settings.
 
 Settings are read here, when the runtime is first used, and again after `setting_changed`
-(tests), never per decision.
+(tests), never per decision. `start()` is for a decision server process: it builds the first
+snapshot before the process takes traffic and starts the background threads; the in-process
+uses (tests, `explain_request`) refresh the snapshot themselves.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from pathlib import Path
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Any
 
-import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from authz import metrics
+from authz import metrics, redis_server
 from authz.decision_log import DecisionLog
 from authz.engine import EngineConfig
-from authz.nonces import NonceStore
+from authz.nonces import CountingErrors, LocalNonces, Nonces, RedisNonces
 from authz.ratelimit import Counters, LocalCounters, RateLimiter, RedisCounters
-from authz.snapshot import SnapshotHolder
+from authz.refresh import Probe, Refresher, SnapshotHolder
+from authz.single_process import hold_embedded_lock
 from authz.usage import UsageRecorder
 from core import config_version
 from core.networks import Network, parse_networks, peer_in
 
 
-@dataclass(frozen=True)
+@dataclass
+class RedisState:
+    """The shared store, when REDIS_URL is set: the client, what the server is, and whether it
+    answered the last periodic ping (for /health)."""
+
+    client: Any
+    probe: Probe
+    warning: str | None = None
+
+    def ping(self) -> None:
+        try:
+            self.client.ping()
+        except Exception as exc:
+            self.probe.failed(exc)
+        else:
+            self.probe.ok()
+
+
+@dataclass(eq=False)
 class Runtime:
     holder: SnapshotHolder
-    nonces: NonceStore
+    nonces: Nonces
     limiter: RateLimiter
     usage: UsageRecorder
     decisions: DecisionLog
     config: EngineConfig
     trusted: tuple[Network, ...]
+    redis: RedisState | None
+    refresher: Refresher = field(init=False)
+
+    def __post_init__(self) -> None:
+        checks = (self.redis.ping,) if self.redis is not None else ()
+        self.refresher = Refresher(self.holder, checks=checks)
 
     @lru_cache(maxsize=1024)  # noqa: B019 - one Runtime per process; peers are few
     def is_trusted(self, peer: str) -> bool:
         return peer_in(peer, self.trusted)
 
+    def start(self) -> None:
+        """Make this process a decision server: take the single-process lock when there is no
+        shared store, check Redis, build the first snapshot, start the background threads."""
+        if self.redis is None:
+            hold_embedded_lock(settings.GATEKEEPER_STATE_DIR)
+        else:
+            facts = redis_server.inspect(self.redis.client)
+            self.redis.warning = facts.warning
+            self.redis.ping()
+        self.holder.refresh()
+        self.refresher.start()
+        self.decisions.start()
+
+    def stop(self) -> None:
+        self.refresher.stop()
+        self.usage.stop()
+        self.decisions.stop()
+
+
+SPOOL_DIR = "audit-spool"
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
@@ -62,13 +106,26 @@ def get_runtime() -> Runtime:
 
 
 def _build() -> Runtime:
+    redis = _redis()
+    cache_error = metrics.count_cache_error
+    if redis is None:
+        nonces: Nonces = LocalNonces(time.monotonic)
+        counters: Counters = LocalCounters(time.monotonic)
+    else:
+        prefix = settings.CACHES["default"].get("KEY_PREFIX", "gk")
+        nonces = RedisNonces(redis.client, prefix)
+        counters = RedisCounters(redis.client, prefix=prefix)
     return Runtime(
-        holder=SnapshotHolder(current_version=config_version.ensure),
-        nonces=NonceStore(cache),
+        holder=SnapshotHolder(
+            current_version=config_version.current,
+            on_reload=lambda snap: metrics.snapshot_reloaded(snap.built_at),
+            on_failure=metrics.snapshot_rebuild_failed,
+        ),
+        nonces=CountingErrors(nonces, partial(cache_error, metrics.CacheOperation.NONCE)),
         limiter=RateLimiter(
-            _counters(),
+            counters,
             fail_open=settings.GATEKEEPER_RATE_LIMIT_FAIL_OPEN,
-            on_error=partial(metrics.count_cache_error, metrics.CacheOperation.RATE_LIMIT),
+            on_error=partial(cache_error, metrics.CacheOperation.RATE_LIMIT),
         ),
         usage=UsageRecorder(),
         decisions=_decision_log(),
@@ -78,7 +135,14 @@ def _build() -> Runtime:
             hmac_fail_open=settings.GATEKEEPER_HMAC_FAIL_OPEN,
         ),
         trusted=parse_networks(settings.GATEKEEPER_TRUSTED_PROXIES),
+        redis=redis,
     )
+
+
+def _redis() -> RedisState | None:
+    if not settings.REDIS_URL:
+        return None
+    return RedisState(client=redis_server.connect(settings.REDIS_URL), probe=Probe(time.monotonic))
 
 
 def reset() -> None:
@@ -86,35 +150,23 @@ def reset() -> None:
     global _runtime
     old, _runtime = _runtime, None
     if old is not None:
-        old.usage.stop()
-        old.decisions.stop()
+        old.stop()
 
 
 def _decision_log() -> DecisionLog:
     decisions = DecisionLog(
         allow_sample=settings.GATEKEEPER_AUDIT_ALLOW_SAMPLE,
-        queue_size=settings.GATEKEEPER_AUDIT_QUEUE_SIZE,
+        capacity=settings.GATEKEEPER_AUDIT_QUEUE_SIZE,
+        spool_dir=Path(settings.GATEKEEPER_STATE_DIR) / SPOOL_DIR,
+        deny_rate=settings.GATEKEEPER_AUDIT_DENY_RATE,
     )
     decisions.on_drop = metrics.AUDIT_DROPPED.inc
+    decisions.on_sample = metrics.AUDIT_SAMPLED.inc
     decisions.on_depth = metrics.AUDIT_QUEUE_DEPTH.set
     return decisions
 
 
-def _counters() -> Counters:
-    if not settings.REDIS_URL:
-        return LocalCounters(time.monotonic)
-    # No retries: redis-py's default backoff would hold a decision for seconds in an outage,
-    # longer than the proxy waits; the failure policy answers at once instead.
-    client = redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        retry=Retry(NoBackoff(), 0),
-    )
-    return RedisCounters(client, prefix=settings.CACHES["default"].get("KEY_PREFIX", "gk"))
-
-
 @receiver(setting_changed)
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting.startswith("GATEKEEPER_") or setting == "CACHES":
+    if setting.startswith("GATEKEEPER_") or setting in ("CACHES", "REDIS_URL"):
         reset()

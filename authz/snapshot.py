@@ -1,32 +1,33 @@
 """The configuration as the decision path sees it: immutable, in memory, swapped atomically.
 
-`build_snapshot` is the only code on the decision side that reads the database. Each process
-holds one snapshot in a `SnapshotHolder`, which compares the shared config version at most
-every `check_interval` seconds and rebuilds when it changed. A rebuild that fails (database
-down) keeps the old snapshot, so decisions go on; `/health` reports the age.
+`build_snapshot` is the only code on the decision side that reads the database. Each decision
+process holds one snapshot (authz/refresh.py), rebuilt by a background thread when the config
+version changes and swapped in one assignment; requests never build one.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 
-from authz import metrics
+from django.utils import timezone
+
 from authz.matching import RouteIndex
 from clients import encryption
 from clients.models import Client, Credential
 from permissions.models import Permission, RateLimit
 from routes.models import Route, RouteMethod
-from routes.patterns import PatternError, parse_pattern
+from routes.patterns import Pattern, PatternError, parse_pattern
 
 log = logging.getLogger(__name__)
 
-# After a failed rebuild (database down), wait this long before the next attempt.
-RETRY_AFTER_FAILURE = 1.0
+# Revoked API keys stay in the snapshot this long, so that their use is told apart from a
+# made-up key in the audit trail (`revoked_credential`), naming the client that held them.
+REVOKED_KEYS_KEPT = timedelta(days=90)
 
 
 class UnreadableRoute(Exception):
@@ -84,40 +85,73 @@ class Snapshot:
     routes: Mapping[int, RouteRule]
     clients: Mapping[str, ClientEntry]
     api_keys: Mapping[str, ApiKey]  # digest -> key
+    revoked_keys: Mapping[str, str] = field(default_factory=dict)  # digest -> client id
 
 
 def _epoch(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
-def build_snapshot(version: str | None) -> Snapshot:
+@lru_cache(maxsize=100_000)
+def _pattern(text: str) -> Pattern:
+    # Patterns rarely change between builds: parse each distinct text once per process.
+    return parse_pattern(text)
+
+
+class SecretCache:
+    """Decrypted HMAC secrets by sealed value, kept from one build to the next: decrypting
+    every secret on every rebuild would cost a Fernet open (tens of microseconds) each."""
+
+    def __init__(self) -> None:
+        self._opened: dict[str, bytes] = {}
+
+    def open_all(self, sealed_values: list[str]) -> dict[str, bytes | None]:
+        opened: dict[str, bytes | None] = {}
+        for sealed in sealed_values:
+            secret = self._opened.get(sealed)
+            if secret is None:
+                try:
+                    secret = encryption.unseal(sealed).encode("utf-8")
+                except encryption.EncryptionError:
+                    secret = None
+            opened[sealed] = secret
+        # Forget what this build no longer holds (revoked, re-sealed after a key rotation).
+        self._opened = {k: v for k, v in opened.items() if v is not None}
+        return opened
+
+
+def build_snapshot(version: str | None, secrets: SecretCache | None = None) -> Snapshot:
     """Read the whole configuration in a handful of queries and compile it."""
     rules: dict[int, dict[str, str]] = {}
     for route_id, method, auth in RouteMethod.objects.values_list("route_id", "method", "auth"):
         rules.setdefault(route_id, {})[method] = auth
     routes: dict[int, RouteRule] = {}
     entries = []
-    for route in Route.objects.order_by("id"):
+    rows = Route.objects.order_by("id").values_list("id", "domain", "pattern", "service_name")
+    for route_id, domain, text, service in rows:
         try:
-            pattern = parse_pattern(route.pattern)
+            pattern = _pattern(text)
         except PatternError as exc:
             # The database constraint is looser than the grammar in a few corners. Skipping the
             # route could let a broader route answer for its paths (fail open), so the whole
             # build fails and the holder keeps deciding from the last good snapshot.
             raise UnreadableRoute(
-                f"route {route.id} has a pattern the engine cannot read: {exc}"
+                f"route {route_id} has a pattern the engine cannot read: {exc}"
             ) from exc
-        rule = RouteRule(
-            route.id, route.domain, route.pattern, route.service_name, rules.get(route.id, {})
-        )
-        routes[route.id] = rule
-        entries.append((route.domain, pattern, rule))
+        rule = RouteRule(route_id, domain, text, service, rules.get(route_id, {}))
+        routes[route_id] = rule
+        entries.append((domain, pattern, rule))
 
+    method_sets: dict[str, frozenset[str]] = {}
     permissions: dict[str, dict[int, frozenset[str]]] = {}
     for client_id, route_id, methods in Permission.objects.values_list(
         "client_id", "route_id", "methods"
     ):
-        permissions.setdefault(str(client_id), {})[route_id] = frozenset(methods.split(","))
+        # Most permissions share a handful of method lists: one frozenset each.
+        allowed = method_sets.get(methods)
+        if allowed is None:
+            allowed = method_sets[methods] = frozenset(methods.split(","))
+        permissions.setdefault(str(client_id), {})[route_id] = allowed
     limits: dict[str, list[Limit]] = {}
     for client_id, route_id, limit, window in RateLimit.objects.values_list(
         "client_id", "route_id", "limit", "window"
@@ -126,119 +160,54 @@ def build_snapshot(version: str | None) -> Snapshot:
             Limit(route_id, limit, RateLimit.WINDOW_SECONDS[window])
         )
 
-    api_keys: dict[str, ApiKey] = {}
-    secrets: dict[str, list[HmacSecret]] = {}
-    live = Credential.objects.filter(revoked_at__isnull=True)
-    for cred in live.only("id", "client_id", "kind", "digest", "secret_encrypted", "expires_at"):
-        client_id = str(cred.client_id)
-        if cred.kind == Credential.Kind.API_KEY:
-            api_keys[cred.digest] = ApiKey(cred.id, client_id, _epoch(cred.expires_at))
+    api_keys, revoked_keys, hmac_rows = _credentials()
+    opened = (secrets or SecretCache()).open_all([sealed for _, _, sealed, _ in hmac_rows])
+    hmac_secrets: dict[str, list[HmacSecret]] = {}
+    for cred_id, client_id, sealed, expires in hmac_rows:
+        secret = opened[sealed]
+        if secret is None:
+            log.error("HMAC credential %s cannot be decrypted; it is skipped", cred_id)
             continue
-        try:
-            secret = encryption.unseal(cred.secret_encrypted).encode("utf-8")
-        except encryption.EncryptionError:
-            log.error("HMAC credential %s cannot be decrypted; it is skipped", cred.id)
-            continue
-        secrets.setdefault(client_id, []).append(
-            HmacSecret(cred.id, secret, _epoch(cred.expires_at))
-        )
+        hmac_secrets.setdefault(client_id, []).append(HmacSecret(cred_id, secret, expires))
 
     clients = {
-        str(pk): ClientEntry(
-            id=str(pk),
+        key: ClientEntry(
+            id=key,
             name=name,
             status=status,
-            permissions=permissions.get(str(pk), {}),
-            hmac_secrets=tuple(secrets.get(str(pk), ())),
-            limits=tuple(limits.get(str(pk), ())),
+            permissions=permissions.get(key, {}),
+            hmac_secrets=tuple(hmac_secrets.get(key, ())),
+            limits=tuple(limits.get(key, ())),
         )
-        for pk, name, status in Client.objects.values_list("id", "name", "status")
+        for key, name, status in (
+            (str(pk), name, status)
+            for pk, name, status in Client.objects.values_list("id", "name", "status")
+        )
     }
-    return Snapshot(version, time.time(), RouteIndex(entries), routes, clients, api_keys)
+    return Snapshot(
+        version, time.time(), RouteIndex(entries), routes, clients, api_keys, revoked_keys
+    )
 
 
-class SnapshotUnavailable(Exception):
-    """No snapshot could ever be built (the database was down since start)."""
-
-
-class SnapshotHolder:
-    """One per process. `get()` is what the decision path calls; it is cheap."""
-
-    def __init__(
-        self,
-        *,
-        current_version: Callable[[], str | None],
-        build: Callable[[str | None], Snapshot] = build_snapshot,
-        check_interval: float = 0.25,
-        max_age: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._current_version = current_version
-        self._build = build
-        self._check_interval = check_interval
-        self._max_age = max_age
-        self._clock = clock
-        self._snapshot: Snapshot | None = None
-        self._built_at = 0.0
-        self._next_check = 0.0
-        self._lock = threading.Lock()
-        self._forced = False
-        self.last_error: str | None = None
-        self.reloads = 0
-
-    @property
-    def snapshot(self) -> Snapshot | None:
-        return self._snapshot
-
-    def age(self) -> float | None:
-        return None if self._snapshot is None else self._clock() - self._built_at
-
-    def invalidate(self) -> None:
-        """Rebuild on the next `get()`, whatever the version says (tests, operator tools)."""
-        self._forced = True
-        self._next_check = 0.0
-
-    def get(self) -> Snapshot:
-        now = self._clock()
-        snapshot = self._snapshot
-        if snapshot is not None and now < self._next_check:
-            return snapshot
-        # One thread refreshes; the others keep deciding from the snapshot they have.
-        if not self._lock.acquire(blocking=snapshot is None):
-            return snapshot  # type: ignore[return-value]
-        try:
-            self._refresh(now)
-        finally:
-            self._lock.release()
-        if self._snapshot is None:
-            raise SnapshotUnavailable(self.last_error or "no snapshot")
-        return self._snapshot
-
-    def _refresh(self, now: float) -> None:
-        self._next_check = now + self._check_interval
-        try:
-            version = self._current_version()
-        except Exception as exc:  # the shared cache is down: fall back to the timer alone
-            log.warning("config version unavailable: %s", type(exc).__name__)
-            metrics.count_cache_error(metrics.CacheOperation.CONFIG_VERSION)
-            version = None
-        snapshot = self._snapshot
-        stale = snapshot is None or self._forced or now - self._built_at >= self._max_age
-        # Without a version (cache down) only the max_age timer triggers rebuilds.
-        if not stale and (version is None or version == snapshot.version):
-            return
-        try:
-            fresh = self._build(version)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            if error != self.last_error:
-                log.warning("snapshot rebuild failed, keeping the old one: %s", error)
-            self.last_error = error
-            self._next_check = now + RETRY_AFTER_FAILURE
-            metrics.snapshot_rebuild_failed()
-            return
-        self._snapshot, self._built_at = fresh, now
-        self._forced = False
-        self.last_error = None
-        self.reloads += 1
-        metrics.snapshot_reloaded(fresh.built_at)
+def _credentials() -> tuple[
+    dict[str, ApiKey], dict[str, str], list[tuple[int, str, str, float | None]]
+]:
+    """Live API keys by digest, recently revoked keys by digest, and live HMAC rows."""
+    api_keys: dict[str, ApiKey] = {}
+    revoked_keys: dict[str, str] = {}
+    hmac_rows: list[tuple[int, str, str, float | None]] = []
+    since = timezone.now() - REVOKED_KEYS_KEPT
+    rows = Credential.objects.filter(revoked_at__isnull=True) | Credential.objects.filter(
+        kind=Credential.Kind.API_KEY, revoked_at__gte=since
+    )
+    for cred_id, client_id, kind, digest, sealed, expires, revoked in rows.values_list(
+        "id", "client_id", "kind", "digest", "secret_encrypted", "expires_at", "revoked_at"
+    ):
+        client_key = str(client_id)
+        if revoked is not None:
+            revoked_keys[digest] = client_key
+        elif kind == Credential.Kind.API_KEY:
+            api_keys[digest] = ApiKey(cred_id, client_key, _epoch(expires))
+        else:
+            hmac_rows.append((cred_id, client_key, sealed, _epoch(expires)))
+    return api_keys, revoked_keys, hmac_rows

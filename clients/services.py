@@ -356,7 +356,7 @@ def reencrypt_hmac_secrets(*, actor: Actor, progress: Callable[[int], None] | No
         if progress is not None:
             progress(done)
     # bulk_update sends no signals; decision processes must reload the sealed values.
-    config_version.bump_on_commit()
+    config_version.bump()
     record(
         actor,
         "credential.secrets_reencrypted",

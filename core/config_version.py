@@ -1,45 +1,69 @@
-"""The config version: one shared-cache key that every configuration write changes.
+"""The config version: one database row that every configuration write changes.
 
-Each decision process keeps an in-memory snapshot of the configuration and compares this
-version with the one its snapshot was built from; when they differ it rebuilds. The value is
-a random token rather than a counter, so that a cache that lost its data (a Redis restart)
-can never hand back a number that an old snapshot already carries.
+Each decision process keeps an in-memory snapshot of the configuration and polls this row (one
+primary-key read, a few times a second) from a background thread; when the token differs from
+the one its snapshot was built from, it rebuilds. The row lives in the database, next to the
+configuration itself, so that:
+
+- a change is visible to every process of every instance, whichever process made it (a command,
+  the admin, the API) and whether or not Redis is up;
+- the row is written in the same transaction as the change: a rolled-back change bumps nothing,
+  and a committed one can never be committed without its bump (no "after commit" step to lose).
+
+The token is random rather than a counter, so a restored backup can never hand back a value an
+old snapshot already carries. The table belongs to the `authz` app (its migration creates it);
+this module only knows its name, because everything below `authz` writes it and may not import
+`authz`.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
 
-KEY = "gatekeeper:config-version"
-
-
-def current() -> str | None:
-    """The version now in the shared cache, or None when it has none (fresh or wiped cache)."""
-    return cache.get(KEY)
+TABLE = "gatekeeper_config_version"
+ROW_ID = 1
 
 
-def ensure() -> str:
-    """The current version, creating one when the cache has none (atomically: every process
-    that races here ends up with the same value)."""
-    cache.add(KEY, uuid.uuid4().hex, timeout=None)
-    return cache.get(KEY) or bump()
+def current(using: str = DEFAULT_DB_ALIAS) -> str | None:
+    """The version now committed (as this connection sees it), or None before the first change."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {TABLE} WHERE id = %s", [ROW_ID])  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
-def bump() -> str:
-    """Set a new version at once. Use `bump_on_commit` inside transactions."""
-    version = uuid.uuid4().hex
-    cache.set(KEY, version, timeout=None)
-    return version
+def bump(using: str = DEFAULT_DB_ALIAS) -> str | None:
+    """Write a new version in the caller's transaction (once per transaction is enough).
 
-
-def bump_on_commit() -> None:
-    """Bump after the current transaction commits (at once when there is none).
-
-    Readers must never see a version whose changes are not yet visible in the database,
-    and a rolled-back change must not trigger reloads.
+    Returns the new token, or None when this transaction already wrote one: every later change
+    in it becomes visible in the same commit as that first bump.
     """
-    # robust: the write itself succeeded; a cache outage is logged by Django, not raised.
-    transaction.on_commit(bump, robust=True)
+    conn = connections[using]
+    if conn.in_atomic_block and _bumped_in_this_transaction(conn):
+        return None
+    token = uuid.uuid4().hex
+    with conn.cursor() as cursor:
+        # An upsert: the row may be missing (a fresh or flushed database), and two first
+        # writers racing must both succeed.
+        cursor.execute(
+            f"INSERT INTO {TABLE} (id, token, changed_at) VALUES (%s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (id) DO UPDATE SET token = excluded.token, "
+            "changed_at = excluded.changed_at",
+            [ROW_ID, token, timezone.now()],
+        )
+    if conn.in_atomic_block:
+        # A marker, not work: Django drops it with the savepoint or transaction that rolls back,
+        # together with the row written above, so "marker present" means "bump still pending".
+        transaction.on_commit(_bumped, using=using)
+    return token
+
+
+def _bumped() -> None:
+    """The on-commit marker of `bump` (does nothing)."""
+
+
+def _bumped_in_this_transaction(conn) -> bool:  # noqa: ANN001 - a Django connection wrapper
+    return any(callback is _bumped for _, callback, _ in conn.run_on_commit)

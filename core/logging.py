@@ -2,7 +2,7 @@
 
 Each line has `time` (UTC, ISO 8601), `level`, `logger`, `message`, `request_id` when the
 request being served carried one (the proxy's `X-Request-ID`, bound by
-authz.middleware.DecisionShortcut), and the record's `extra=` fields. Secrets are kept out of
+authz/asgi.py and core.logging.RequestIdMiddleware), and the record's `extra=` fields. Secrets are kept out of
 log calls where they are made; this formatter only refuses to print arbitrary objects.
 """
 
@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
@@ -34,6 +39,21 @@ def bind_request_id(value: str | None) -> Token[str | None]:
 
 def unbind_request_id(token: Token[str | None]) -> None:
     _request_id.reset(token)
+
+
+class RequestIdMiddleware:
+    """Binds the request id for the admin server's requests (the decision server does the
+    same in authz/asgi.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = bind_request_id(request.META.get("HTTP_X_REQUEST_ID"))
+        try:
+            return self.get_response(request)
+        finally:
+            unbind_request_id(token)
 
 
 class JsonFormatter(logging.Formatter):

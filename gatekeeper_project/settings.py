@@ -105,9 +105,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: /authz, /health and /metrics skip the rest (no sessions, CSRF or auth there).
-    "authz.middleware.DecisionShortcut",
-    # Generic request metrics for the admin; /authz and /metrics never reach them.
+    # Log lines carry the proxy's X-Request-ID.
+    "core.logging.RequestIdMiddleware",
+    # Generic request metrics for the admin (decisions are served elsewhere: authz/asgi.py).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -227,6 +227,20 @@ LOGGING = {
 
 # --- Gatekeeper ------------------------------------------------------------------------------
 
+# Where a server keeps its local state: the audit spool, the single-process lock, metrics files.
+GATEKEEPER_STATE_DIR = Path(env.str("GATEKEEPER_STATE_DIR", default=str(BASE_DIR / "var")))
+
+# --- the decision server (authz/serve.py) ---
+# Where proxies ask; the admin listens elsewhere (deploy/gunicorn.conf.py, GATEKEEPER_BIND).
+GATEKEEPER_DECISION_BIND = env.str("GATEKEEPER_DECISION_BIND", default="127.0.0.1:7844")
+# Decision processes. Without Redis only one may decide (nonces and counters are per process).
+GATEKEEPER_DECISION_WORKERS = env_int("WEB_CONCURRENCY", 2 if REDIS_URL else 1, minimum=1)
+# Request bodies (HMAC over the body) are read up to this size; a larger one is unavailable.
+# Envoy's deploy config buffers up to 4 MiB.
+GATEKEEPER_MAX_BODY_BYTES = env_int("GATEKEEPER_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1)
+# An access log line per decision request, path only (nginx logs every request already).
+GATEKEEPER_DECISION_ACCESS_LOG = env_bool("GATEKEEPER_DECISION_ACCESS_LOG", False)
+
 # Fernet keys for HMAC secrets at rest: the first encrypts, every one decrypts (rotation).
 GATEKEEPER_SECRET_KEYS = env_list("GATEKEEPER_SECRET_KEYS", [])
 # Peers allowed to ask for decisions (design §5). Loopback only by default.
@@ -247,8 +261,12 @@ GATEKEEPER_RATE_LIMIT_FAIL_OPEN = env_bool("GATEKEEPER_RATE_LIMIT_FAIL_OPEN", Tr
 # --- decision audit ---
 # Every deny is audited; this share of allows too (0.0 to 1.0).
 GATEKEEPER_AUDIT_ALLOW_SAMPLE = env_fraction("GATEKEEPER_AUDIT_ALLOW_SAMPLE", 0.0)
-# Decisions waiting for the background writer; beyond this they are dropped (and counted).
-GATEKEEPER_AUDIT_QUEUE_SIZE = env_int("GATEKEEPER_AUDIT_QUEUE_SIZE", 10000, minimum=1)
+# Rows a decision process keeps in its spool while the database cannot take them; beyond
+# this, new rows are dropped (and counted).
+GATEKEEPER_AUDIT_QUEUE_SIZE = env_int("GATEKEEPER_AUDIT_QUEUE_SIZE", 100_000, minimum=1)
+# Denials written per second per source address (per decision process); beyond it they are
+# counted but not written, so a flood cannot fill the disk.
+GATEKEEPER_AUDIT_DENY_RATE = env_int("GATEKEEPER_AUDIT_DENY_RATE", 50, minimum=1)
 
 # --- metrics ---
 # /metrics is served to these networks only, or to anyone presenting the token (Bearer).

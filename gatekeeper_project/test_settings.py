@@ -7,6 +7,8 @@ PostgreSQL and Redis with these same settings.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from gatekeeper_project.settings import *  # noqa: F403
 from gatekeeper_project.settings import CACHES, GATEKEEPER_SECRET_KEYS, SECRET_KEY
@@ -22,3 +24,7 @@ STATIC_ROOT = None
 # gunicorn processes a test starts get the test's own (authz/tests/live.py).
 if CACHES["default"].get("KEY_PREFIX", "gk") == "gk":
     CACHES = {**CACHES, "default": {**CACHES["default"], "KEY_PREFIX": f"gktest{os.getpid()}"}}
+# This run's own spool, lock and metrics files; a server a test starts gets its own too
+# (authz/tests/live.py passes GATEKEEPER_STATE_DIR).
+if not os.environ.get("GATEKEEPER_STATE_DIR"):
+    GATEKEEPER_STATE_DIR = Path(tempfile.mkdtemp(prefix="gatekeeper-test-state-"))

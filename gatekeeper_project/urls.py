@@ -1,3 +1,5 @@
+"""The admin server's URLs. Decisions are served by the decision server (authz/asgi.py)."""
+
 from __future__ import annotations
 
 from django.contrib import admin
@@ -5,7 +7,6 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from authz import metrics_view
-from authz import views as authz_views
 
 admin.site.site_header = "Gatekeeper"
 admin.site.site_title = "Gatekeeper"
@@ -14,11 +15,5 @@ admin.site.index_title = "Routes, clients and permissions"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
-    # Normally answered by authz.middleware.DecisionShortcut before any other middleware.
-    path("authz", authz_views.authz, name="authz"),
-    path("authz/forward", authz_views.forward, name="authz-forward"),
-    path("authz/ingress", authz_views.ingress, name="authz-ingress"),
-    path("authz/envoy/<path:path>", authz_views.envoy, name="authz-envoy"),
-    path("health", authz_views.health, name="health"),
     path("metrics", metrics_view.metrics, name="metrics"),
 ]

@@ -11,6 +11,7 @@ from byteforge_hmac import HMACClient
 from django.utils import timezone
 
 from authz import runtime
+from authz.tests.decider import DeciderClient
 from clients import services as clients
 from clients.models import Credential
 from core.actor import Actor
@@ -18,13 +19,6 @@ from permissions import services as permissions
 from routes import services as routes
 
 ACTOR = Actor.system("tests")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_runtime_after_each_test():
-    """Stop this test's background writers, so none of them writes into another test."""
-    yield
-    runtime.reset()
 
 
 @dataclass
@@ -91,20 +85,35 @@ def world(db) -> World:
 
 
 @pytest.fixture
-def ask(client):
-    """`ask(method, uri, host=..., **extra_wsgi)` -> the /authz response, from a fresh snapshot
-    (tests run inside a transaction, so commit-time version bumps never fire). The runtime
-    itself (nonces, rate-limit counters) is reset once per test."""
+def decider(db) -> DeciderClient:
+    """The decision server, in-process; each request decides from a snapshot rebuilt just
+    before it (tests run inside a transaction that the decision server's own refresher
+    thread could not see)."""
     runtime.reset()
+    return DeciderClient(before=_fresh_snapshot)
 
-    def ask(method: str, uri: str, *, host: str = "api.example.com", **extra: str):
-        runtime.get_runtime().holder.invalidate()
+
+def _fresh_snapshot() -> None:
+    holder = runtime.get_runtime().holder
+    holder.invalidate()
+    holder.refresh()
+
+
+@pytest.fixture
+def ask(decider):
+    """`ask(method, uri, host=..., **extra_wsgi)` -> the /authz response, from a fresh snapshot.
+    The runtime itself (nonces, rate-limit counters) is reset once per test."""
+
+    def ask(
+        method: str, uri: str, *, host: str = "api.example.com", body: bytes = b"", **extra: str
+    ):
         headers = {
             "HTTP_X_ORIGINAL_METHOD": method,
             "HTTP_X_ORIGINAL_URI": uri,
             "HTTP_X_ORIGINAL_HOST": host,
         }
         headers.update(extra)
-        return client.get("/authz", **{k: v for k, v in headers.items() if v is not None})
+        meta = {k: v for k, v in headers.items() if v is not None}
+        return decider.generic("GET", "/authz", body, **meta)
 
     return ask

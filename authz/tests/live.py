@@ -1,10 +1,12 @@
 """Gatekeeper as production runs it, for tests that need real processes.
 
-`running()` starts gunicorn (the deploy config, several workers) on a free loopback port against
-the test's own database and Redis, waits until it answers and always stops it. Each request
-goes over a new TCP connection, so the kernel spreads requests over the workers; the access
-log names the worker (pid) that answered each numbered request, which lets a test go on asking
-until every worker has answered. (`tcp_proxy.TcpProxy` cuts its path to PostgreSQL or Redis.)
+`running()` starts the decision server (`python -m authz.serve`: granian, several workers) on a
+free loopback port against the test's own database and Redis, waits until it answers and
+always stops it. A plain request goes over a new TCP connection, so any worker may take it.
+To know which worker answered, a test asks through `Pinned` connections: kept-alive
+connections, each of which learned its worker's pid from `/health` (a connection stays with
+the worker that accepted it). `sweep` uses one per worker. (`tcp_proxy.TcpProxy` cuts the
+server's path to PostgreSQL or Redis.)
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import http.client
 import itertools
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -30,11 +32,8 @@ from django.conf import settings
 from authz.tests.tcp_proxy import HOST, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
-# Gunicorn writes the worker pid as "<1234>"; `probe` numbers our requests.
-ACCESS_FORMAT = "%(p)s %(q)s %(s)s"
-_ACCESS_LINE = re.compile(r"^<(\d+)> probe=(\d+) \d+$")
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
 
 
 def database_address() -> tuple[str, int]:
@@ -94,6 +93,7 @@ class Answer:
     headers: Mapping[str, str]  # lower-case names
     body: bytes
     received: float  # time.monotonic()
+    pid: int | None = None  # the worker, when asked through a pinned connection
 
     @property
     def reason(self) -> str | None:
@@ -113,7 +113,6 @@ class Sweep:
     """Answers to one question asked until every worker answered right, none wrong after."""
 
     answers: tuple[Answer, ...]
-    pids: Mapping[int, int]  # seq -> worker pid, where the access log named one
     wrong: tuple[Answer, ...]
     # Seconds from `since` until every worker had answered right (after the last wrong answer),
     # or None when that did not happen before the deadline.
@@ -121,7 +120,7 @@ class Sweep:
     last_wrong_after: float | None
 
     def workers(self) -> set[int]:
-        return set(self.pids.values())
+        return {a.pid for a in self.answers if a.pid is not None}
 
     @property
     def always_right(self) -> bool:
@@ -143,45 +142,59 @@ class Sweep:
 
     def summary(self) -> str:
         """Answers counted by worker, status and reason (for assertion messages)."""
-        counts = Counter((self.pids.get(a.seq), a.status, a.reason) for a in self.answers)
+        counts = Counter((a.pid, a.status, a.reason) for a in self.answers)
         return ", ".join(
             f"pid {p} {s} {r}: {n}" for (p, s, r), n in sorted(counts.items(), key=str)
         )
 
 
+class Pinned:
+    """A kept-alive connection to one worker, which told us its pid."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        self.pid: int | None = None
+
+    def request(self, path: str, headers: Mapping[str, str]) -> tuple[int, dict, bytes]:
+        self.conn.request("GET", path, headers=dict(headers))
+        response = self.conn.getresponse()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class Gatekeeper:
-    """One gunicorn serving Gatekeeper; its output and access log go to `log_dir`."""
+    """One decision server; its output goes to `log_dir`."""
 
     def __init__(self, env: Mapping[str, str], log_dir: Path, *, workers: int = 2) -> None:
-        self.env = dict(env)
         self.workers = workers
         self.port = free_port()
-        self.access_log = log_dir / f"access-{self.port}.log"
-        self.output = log_dir / f"gunicorn-{self.port}.log"
+        # Its own spool, lock and metrics files.
+        self.env = {"GATEKEEPER_STATE_DIR": str(log_dir / f"state-{self.port}"), **env}
+        self.output = log_dir / f"decisions-{self.port}.log"
         self._proc: subprocess.Popen | None = None
         # Probes may come from several threads; next() on a count is atomic.
         self._seq = itertools.count(1)
-        self._pids: dict[int, int] = {}
-        self._log_offset = 0
+        self._local = threading.local()
+        self._pinned: dict[int, Pinned] = {}
+
+    @property
+    def master_pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
 
     def start(self) -> None:
         command = [
             sys.executable,
             "-m",
-            "gunicorn",
-            "--config",
-            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "authz.serve",
             "--bind",
             f"{HOST}:{self.port}",
             "--workers",
             str(self.workers),
-            "--access-logfile",
-            str(self.access_log),
-            "--access-logformat",
-            ACCESS_FORMAT,
-            "gatekeeper_project.wsgi",
         ]
-        with self.output.open("wb") as output:
+        with self.output.open("ab") as output:
             # A new session, so the whole group can be killed if the master hangs.
             self._proc = subprocess.Popen(  # noqa: S603 - our own fixed command line
                 command,
@@ -194,20 +207,29 @@ class Gatekeeper:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start:\n{self.log_tail()}")
+                raise RuntimeError(f"the decision server exited at start:\n{self.log_tail()}")
             try:
                 self.get("/health")
                 return
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"gunicorn did not answer within {START_TIMEOUT}s:\n{self.log_tail()}"
+                        f"the decision server did not answer within {START_TIMEOUT}s:\n"
+                        f"{self.log_tail()}"
                     ) from None
                 time.sleep(0.05)
 
     def stop(self) -> None:
+        for pinned in self._pinned.values():
+            pinned.close()
+        self._pinned.clear()
         proc, self._proc = self._proc, None
         stop_process(proc)
+
+    def signal(self, signum: int) -> None:
+        """Send a signal to the master (SIGHUP: reload the workers)."""
+        assert self._proc is not None
+        os.kill(self._proc.pid, signum)
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.output.read_text(errors="replace") if self.output.exists() else ""
@@ -216,16 +238,19 @@ class Gatekeeper:
     def get(
         self, path: str, headers: Mapping[str, str] | None = None, *, timeout: float = 10.0
     ) -> Answer:
-        """One request over a new connection (no keepalive, so any worker may take it)."""
+        """One request: through the pinned connection `sweep` chose, else a new connection."""
         seq = next(self._seq)
-        separator = "&" if "?" in path else "?"
+        pinned: Pinned | None = getattr(self._local, "pinned", None)
+        if pinned is not None:
+            try:
+                status, got, body = pinned.request(path, headers or {})
+            except (OSError, http.client.HTTPException):
+                self._forget(pinned)
+                raise
+            return Answer(seq, status, got, body, time.monotonic(), pinned.pid)
         conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
         try:
-            conn.request(
-                "GET",
-                f"{path}{separator}probe={seq}",
-                headers={**(headers or {}), "Connection": "close"},
-            )
+            conn.request("GET", path, headers={**(headers or {}), "Connection": "close"})
             response = conn.getresponse()
             body = response.read()
         finally:
@@ -261,22 +286,43 @@ class Gatekeeper:
     def health(self, *, timeout: float = 10.0) -> Answer:
         return self.get("/health", timeout=timeout)
 
-    def pid_of(self, seq: int) -> int | None:
-        self._read_access_log()
-        return self._pids.get(seq)
+    def pinned(self, *, timeout: float = 10.0) -> list[Pinned]:
+        """One kept-alive connection per worker (opening connections until each worker took
+        one, within `timeout`)."""
+        deadline = time.monotonic() + timeout
+        attempts = 0
+        while len(self._pinned) < self.workers and time.monotonic() < deadline:
+            attempts += 1
+            candidate = Pinned(self.port)
+            try:
+                status, _, body = candidate.request("/health", {})
+                pid = json.loads(body)["worker"]
+            except (OSError, http.client.HTTPException, ValueError, KeyError):
+                candidate.close()
+                time.sleep(0.05)
+                continue
+            if pid in self._pinned:
+                candidate.close()
+                # Connections land on whichever worker accepts first: try again shortly.
+                time.sleep(0.01 if attempts < 50 else 0.05)
+                continue
+            candidate.pid = pid
+            self._pinned[pid] = candidate
+        return list(self._pinned.values())
 
-    def _read_access_log(self) -> None:
-        if not self.access_log.exists():
-            return
-        with self.access_log.open("rb") as log:
-            log.seek(self._log_offset)
-            chunk = log.read()
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        self._log_offset += len(complete)
-        for line in complete.decode(errors="replace").splitlines():
-            match = _ACCESS_LINE.match(line)
-            if match:
-                self._pids[int(match[2])] = int(match[1])
+    @contextmanager
+    def through(self, pinned: Pinned) -> Iterator[None]:
+        """Requests made by this thread inside the block go through `pinned`."""
+        self._local.pinned = pinned
+        try:
+            yield
+        finally:
+            self._local.pinned = None
+
+    def _forget(self, pinned: Pinned) -> None:
+        pinned.close()
+        if pinned.pid is not None and self._pinned.get(pinned.pid) is pinned:
+            del self._pinned[pinned.pid]
 
     def sweep(
         self,
@@ -286,7 +332,8 @@ class Gatekeeper:
         timeout: float = 5.0,
         since: float | None = None,
     ) -> Sweep:
-        """Ask until every worker has answered right since the last wrong answer.
+        """Ask through every worker in turn until each has answered right since the last
+        wrong answer.
 
         `settled_after` is measured from `since` (default: now) to the first right answer of
         the worker that came right last: an upper bound on when every worker was right.
@@ -296,39 +343,34 @@ class Gatekeeper:
         answers: list[Answer] = []
         streak_from = 0
         settled = False
-        while time.monotonic() < deadline:
-            answer = ask()
-            answers.append(answer)
-            if not right(answer):
-                streak_from = len(answers)
-            streak_pids = {self.pid_of(a.seq) for a in answers[streak_from:]} - {None}
-            if len(streak_pids) >= self.workers:
-                settled = True
-                break
-        pids = self._settle_pids(answers)
+        while time.monotonic() < deadline and not settled:
+            for pinned in self.pinned(timeout=max(0.1, deadline - time.monotonic())):
+                try:
+                    with self.through(pinned):
+                        answer = ask()
+                except (OSError, http.client.HTTPException):
+                    continue  # a worker that went away; the next round pins its successor
+                answers.append(answer)
+                if not right(answer):
+                    streak_from = len(answers)
+                streak_pids = {a.pid for a in answers[streak_from:]}
+                if len(streak_pids) >= self.workers:
+                    settled = True
+                    break
         wrong = tuple(a for a in answers if not right(a))
         settled_after = None
         if settled:
             first_right: dict[int, float] = {}
             for answer in answers[streak_from:]:
-                pid = pids.get(answer.seq)
-                if pid is not None:
-                    first_right.setdefault(pid, answer.received)
+                if answer.pid is not None:
+                    first_right.setdefault(answer.pid, answer.received)
             settled_after = max(first_right.values()) - since
         return Sweep(
             answers=tuple(answers),
-            pids=pids,
             wrong=wrong,
             settled_after=settled_after,
             last_wrong_after=wrong[-1].received - since if wrong else None,
         )
-
-    def _settle_pids(self, answers: list[Answer]) -> dict[int, int]:
-        # A worker logs a request just after answering it; give the last lines a moment.
-        deadline = time.monotonic() + 1.0
-        while any(self.pid_of(a.seq) is None for a in answers) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return {a.seq: pid for a in answers if (pid := self._pids.get(a.seq)) is not None}
 
 
 @contextmanager
@@ -339,8 +381,8 @@ def running(
     env: Mapping[str, str] | None = None,
     **ports: int,
 ) -> Iterator[Gatekeeper]:
-    """Gatekeeper in gunicorn; `database_port` / `redis_port` point it at a proxy, `env`
-    adds to (or overrides) its environment."""
+    """The decision server; `database_port` / `redis_port` point it at a proxy, `env` adds to
+    (or overrides) its environment."""
     gatekeeper = Gatekeeper({**gatekeeper_env(**ports), **(env or {})}, log_dir, workers=workers)
     try:
         gatekeeper.start()

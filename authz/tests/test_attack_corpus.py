@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 import yaml
 from byteforge_hmac import HMACClient
-from django.http import HttpResponse
-from django.test.client import FakePayload
 
 from authz.signatures import sign
+from authz.tests.decider import DeciderResponse
 from clients import services as clients
 from core.actor import Actor
 from permissions import services as permissions
@@ -46,7 +45,7 @@ TEMPLATE = (
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _DETAIL = re.compile(r"\bdetail=(\S+)")
 
-Ask = Callable[..., HttpResponse]
+Ask = Callable[..., DeciderResponse]
 
 
 @dataclass
@@ -141,7 +140,7 @@ def _wire(text: str | None) -> str | None:
     return None if text is None else text.encode("utf-8").decode("latin-1")
 
 
-def run(case: dict[str, Any], corpus: Corpus, ask: Ask) -> HttpResponse:
+def run(case: dict[str, Any], corpus: Corpus, ask: Ask) -> DeciderResponse:
     """Ask /authz the case's question (twice for a replay, the first answer must allow)."""
     case = {**DEFAULTS, **case}
     fill = corpus.fill
@@ -157,13 +156,13 @@ def run(case: dict[str, Any], corpus: Corpus, ask: Ask) -> HttpResponse:
     if "peer" in case:
         environ["REMOTE_ADDR"] = case["peer"]
 
-    def send() -> HttpResponse:
+    def send() -> DeciderResponse:
         extra = dict(environ)
+        data = b""
         if body is not None:
             data = body.encode()
             extra.update(CONTENT_LENGTH=str(len(data)), CONTENT_TYPE="application/json")
-            extra["wsgi.input"] = FakePayload(data)
-        return ask(_wire(case["method"]), _wire(uri), host=_wire(host), **extra)
+        return ask(_wire(case["method"]), _wire(uri), host=_wire(host), body=data, **extra)
 
     if case.get("replay"):
         first = send()

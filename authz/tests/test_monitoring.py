@@ -40,8 +40,8 @@ def dashboard_expressions() -> list[str]:
     return [target["expr"] for panel in panels for target in panel.get("targets", ())]
 
 
-def exported(client) -> set[str]:
-    body = client.get("/metrics").content.decode()
+def exported(decider) -> set[str]:
+    body = decider.get("/metrics").content.decode()
     scan_text(body, "a /metrics page")
     return {
         family.name + suffix
@@ -76,9 +76,9 @@ def test_every_dashboard_query_is_valid_promql(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_rules_and_dashboard_use_only_series_that_metrics_exports(world, ask, client):
+def test_rules_and_dashboard_use_only_series_that_metrics_exports(world, ask, decider):
     ask("GET", "/api/public/x")  # a snapshot exists, so its age is exported
-    available = exported(client)
+    available = exported(decider)
     texts = {
         RULES.name: RULES.read_text(),
         RULE_TESTS.name: RULE_TESTS.read_text(),

@@ -7,15 +7,13 @@ import json
 
 import pytest
 
-from authz import runtime
 from authz.tests.wire import bearer, hmac_header
 
 
 @pytest.fixture
-def asked(client):
+def asked(decider):
     def asked(method: str, path: str, body: bytes = b"", **headers: str):
-        runtime.reset()
-        return client.generic(method, path, data=body, **headers)
+        return decider.generic(method, path, data=body, **headers)
 
     return asked
 
@@ -147,40 +145,46 @@ def test_ingress_ignores_a_client_sent_x_original_uri(world, asked):
     assert asked("GET", "/authz/ingress", **headers).status_code == 401
 
 
-def envoy(path: str, **extra: str) -> dict:
-    """Envoy ext_authz HTTP service (proxy-facts §3.3): original method, path_prefix + path,
-    :authority as Host, Content-Length 0 unless with_request_body. gunicorn adds RAW_URI."""
-    return {"RAW_URI": f"/authz/envoy{path}", "HTTP_HOST": "api.example.com", **extra}
+def envoy(**extra: str) -> dict:
+    """Envoy ext_authz HTTP service (proxy-facts §3.3): original method, path_prefix + path
+    (the test's request path), :authority as Host, Content-Length 0 unless
+    with_request_body."""
+    return {"HTTP_HOST": "api.example.com", **extra}
 
 
 def test_envoy_decides_on_method_authority_and_prefixed_path(world, asked):
     ok = asked(
-        "GET", "/authz/envoy/api/data/x?y=1", **envoy("/api/data/x?y=1", **bearer(world.acme_key))
+        "GET", "/authz/envoy/api/data/x?y=1", **envoy(**bearer(world.acme_key))
     )
     assert ok.status_code == 200
     assert ok["X-Auth-Client-ID"] == str(world.acme.id)
     denied = asked(
-        "DELETE", "/authz/envoy/api/data/x", **envoy("/api/data/x", **bearer(world.acme_key))
+        "DELETE", "/authz/envoy/api/data/x", **envoy(**bearer(world.acme_key))
     )
     assert denied.status_code == 403
     assert json.loads(denied.content) == {"error": "method_not_allowed"}
 
 
 def test_envoy_reads_the_raw_target_not_the_decoded_path(world, asked):
-    # PATH_INFO is decoded by WSGI: only the raw target shows the encoded slash.
-    response = asked("GET", "/authz/envoy/api/public/x/y", **envoy("/api/public/x%2Fy"))
+    # A server that decodes the path would see /api/public/x/y, a public route.
+    response = asked("GET", "/authz/envoy/api/public/x%2Fy", **envoy())
     assert response["X-Auth-Reason"] == "malformed_request"
+    signed = hmac_header(world, "PUT", "/api/data/x%41?q=%2F")
+    response = asked(
+        "PUT", "/authz/envoy/api/data/x%41?q=%2F", **envoy(HTTP_X_ENVOY_AUTH_PARTIAL_BODY="false", **signed)
+    )
+    assert response["X-Auth-Reason"] == "authenticated", "the signature covers the raw target"
 
 
-def test_envoy_without_the_raw_target_is_refused(world, asked):
-    response = asked("GET", "/authz/envoy/api/public/x", HTTP_HOST="api.example.com")
+def test_envoy_without_a_host_is_refused(world, asked):
+    response = asked("GET", "/authz/envoy/api/public/x")
     assert response.status_code == 403
 
 
 def test_envoy_verifies_hmac_over_a_complete_buffered_body_only(world, asked):
     body = b'{"n": 1}'
     signed = hmac_header(world, "POST", "/api/data/x", body.decode())
-    complete = envoy("/api/data/x", HTTP_X_ENVOY_AUTH_PARTIAL_BODY="false", **signed)
+    complete = envoy(HTTP_X_ENVOY_AUTH_PARTIAL_BODY="false", **signed)
     assert (
         asked(
             "POST", "/authz/envoy/api/data/x", body, content_type="application/json", **complete
@@ -188,7 +192,7 @@ def test_envoy_verifies_hmac_over_a_complete_buffered_body_only(world, asked):
         == 200
     )
     signed = hmac_header(world, "POST", "/api/data/x", body.decode())
-    partial = envoy("/api/data/x", HTTP_X_ENVOY_AUTH_PARTIAL_BODY="true", **signed)
+    partial = envoy(HTTP_X_ENVOY_AUTH_PARTIAL_BODY="true", **signed)
     assert (
         asked(
             "POST", "/authz/envoy/api/data/x", body, content_type="application/json", **partial
@@ -196,7 +200,7 @@ def test_envoy_verifies_hmac_over_a_complete_buffered_body_only(world, asked):
         == 401
     )
     signed = hmac_header(world, "POST", "/api/data/x", "")
-    unbuffered = envoy("/api/data/x", **signed)
+    unbuffered = envoy(**signed)
     assert asked("POST", "/authz/envoy/api/data/x", **unbuffered).status_code == 401
 
 
@@ -205,7 +209,7 @@ def test_envoy_verifies_hmac_over_a_complete_buffered_body_only(world, asked):
     [
         ("/authz/forward", caddy("/api/public/x")),
         ("/authz/ingress", ingress("https://api.example.com/api/public/x")),
-        ("/authz/envoy/api/public/x", envoy("/api/public/x")),
+        ("/authz/envoy/api/public/x", envoy()),
     ],
 )
 def test_every_shape_refuses_untrusted_peers(world, asked, path, headers):

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from authz.matching import RouteIndex
-from authz.snapshot import Snapshot, SnapshotHolder, SnapshotUnavailable, build_snapshot
+from authz.refresh import SnapshotHolder, SnapshotUnavailable
+from authz.snapshot import Snapshot, build_snapshot
 from clients import services as clients
 from clients.keys import digest
 from core.actor import Actor
@@ -76,20 +77,27 @@ def parts():
     holder = SnapshotHolder(
         current_version=lambda: versions["now"],
         build=builds,
-        check_interval=0.25,
         max_age=60,
         clock=clock,
     )
     return holder, clock, builds, versions
 
 
-def test_the_version_is_checked_at_most_every_interval(parts):
+def test_requests_never_build_a_snapshot(parts):
+    holder, _, builds, _ = parts
+    with pytest.raises(SnapshotUnavailable):
+        holder.get()
+    assert builds.count == 0, "building is the refresher's job, never a request's"
+    holder.refresh()
+    assert holder.get().version == "v1"
+
+
+def test_a_changed_version_is_built_and_swapped_on_the_next_refresh(parts):
     holder, clock, builds, versions = parts
-    assert holder.get().version == "v1"
+    holder.refresh()
     versions["now"] = "v2"
-    clock.now += 0.1
     assert holder.get().version == "v1"
-    clock.now += 0.2
+    assert holder.refresh() is True
     assert holder.get().version == "v2"
     assert builds.count == 2
 
@@ -97,40 +105,60 @@ def test_the_version_is_checked_at_most_every_interval(parts):
 def test_an_unchanged_version_does_not_rebuild(parts):
     holder, clock, builds, _ = parts
     for _ in range(10):
-        holder.get()
+        holder.refresh()
         clock.now += 1
     assert builds.count == 1
 
 
 def test_a_failed_rebuild_keeps_the_old_snapshot_and_recovers(parts):
     holder, clock, builds, versions = parts
-    holder.get()
+    holder.refresh()
     builds.down, versions["now"] = True, "v2"
     clock.now += 1
+    holder.refresh()
     assert holder.get().version == "v1"
     assert holder.last_error.startswith("ConnectionError")
     builds.down = False
-    clock.now += 1.1
+    clock.now += 0.5
+    holder.refresh()
+    assert holder.get().version == "v1", "a failed build waits a second before the next try"
+    clock.now += 0.6
+    holder.refresh()
     assert holder.get().version == "v2"
     assert holder.last_error is None
+
+
+def test_an_unreadable_version_keeps_the_snapshot_and_says_so(parts):
+    holder, clock, builds, versions = parts
+    holder.refresh()
+
+    def unreachable() -> str:
+        raise ConnectionError("database unreachable")
+
+    holder._current_version = unreachable
+    holder.refresh()
+    assert holder.get().version == "v1"
+    assert holder.database.state(stale_after=3) == "error: ConnectionError"
+    assert builds.count == 1
 
 
 def test_no_snapshot_at_all_is_an_error(parts):
     holder, _, builds, _ = parts
     builds.down = True
+    holder.refresh()
     with pytest.raises(SnapshotUnavailable):
         holder.get()
 
 
 def test_without_a_version_only_max_age_rebuilds(parts):
     holder, clock, builds, versions = parts
-    holder.get()
     versions["now"] = None
+    holder.refresh()
     clock.now += 30
-    holder.get()
+    holder.refresh()
     assert builds.count == 1
     clock.now += 31
-    holder.get()
+    holder.refresh()
     assert builds.count == 2
 
 

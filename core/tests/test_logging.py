@@ -73,10 +73,12 @@ def test_non_ascii_messages_stay_readable():
     assert emit("route %s", "/café")["message"] == "route /café"
 
 
-def test_lines_logged_while_serving_a_request_carry_its_request_id(db, client, caplog):
+def test_lines_logged_while_serving_a_request_carry_its_request_id(db, caplog):
+    from authz.tests.decider import DeciderClient
+
     caplog.handler.setFormatter(JsonFormatter())
     with caplog.at_level(logging.INFO, logger="gatekeeper.decisions"):
-        client.get("/authz", REMOTE_ADDR="203.0.113.9", HTTP_X_REQUEST_ID="req-4f2a")
+        DeciderClient().get("/authz", REMOTE_ADDR="203.0.113.9", HTTP_X_REQUEST_ID="req-4f2a")
         logging.getLogger("gatekeeper.decisions").info("between requests")
     *during, after = (json.loads(line) for line in caplog.text.splitlines())
     assert any("untrusted peer" in entry["message"] for entry in during)

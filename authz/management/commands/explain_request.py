@@ -8,21 +8,11 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from authz.engine import RequestFacts, decide
-from authz.nonces import NonceStore
+from authz.nonces import DryNonces
 from authz.normalize import Malformed, normalize_host, normalize_target
 from authz.runtime import get_runtime
 from authz.snapshot import build_snapshot
 from core.commands import GatekeeperCommand
-
-
-class _DryNonces(NonceStore):
-    """Explaining a request must not burn its nonce: report fresh, store nothing."""
-
-    def __init__(self) -> None:
-        pass
-
-    def claim(self, client_id: str, nonce: str, ttl: int) -> bool:
-        return True
 
 
 class Command(GatekeeperCommand):
@@ -81,7 +71,7 @@ class Command(GatekeeperCommand):
                 line(f"route         {matched.id} {matched} (service {matched.service or '-'})")
                 line(f"method rule   {facts.method}: {rule or 'not configured'}")
         config = get_runtime().config
-        decision = decide(facts, snap, time.time(), nonces=_DryNonces(), config=config)
+        decision = decide(facts, snap, time.time(), nonces=DryNonces(), config=config)
         if decision.client is not None:
             allowed = decision.client.permissions.get(decision.route.id) if decision.route else None
             line(

@@ -1,0 +1,204 @@
+"""Keeping each decision process's snapshot fresh, off the request path.
+
+`SnapshotHolder.get()` is what a decision calls: one attribute read, never a database query
+and never a rebuild. A `Refresher` thread polls the config version (one primary-key read of
+the database) every `interval` seconds and rebuilds the snapshot when the version changed, so
+a change committed anywhere is enforced by every process within about `interval` plus one
+build. A rebuild that fails (database down) keeps the old snapshot: decisions go on, and
+`/health` says degraded.
+
+The same poll tells `/health` whether the database answers, so `/health` itself never waits
+on the database: it reports what the refresher saw, and how long ago.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import connection
+
+from authz.snapshot import SecretCache, Snapshot, build_snapshot
+
+log = logging.getLogger(__name__)
+
+# After a failed rebuild, wait this long before building again (the version is still polled).
+RETRY_AFTER_FAILURE = 1.0
+
+
+class SnapshotUnavailable(Exception):
+    """No snapshot could ever be built (the database was down since start)."""
+
+
+class Probe:
+    """The last outcome of a periodic check: when it last succeeded, and the last error."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self.last_ok: float | None = None
+        self.error: str | None = None
+
+    def ok(self) -> None:
+        self.last_ok, self.error = self._clock(), None
+
+    def failed(self, exc: BaseException) -> None:
+        self.error = type(exc).__name__
+
+    def state(self, *, stale_after: float) -> str:
+        """"ok", or "error: <what>" (a failure, or no success for `stale_after` seconds)."""
+        if self.error is not None:
+            return f"error: {self.error}"
+        if self.last_ok is None:
+            return "error: not checked yet"
+        silent = self._clock() - self.last_ok
+        if silent > stale_after:
+            return f"error: no answer for {silent:.1f}s"
+        return "ok"
+
+
+class SnapshotHolder:
+    """One per decision process."""
+
+    def __init__(
+        self,
+        *,
+        current_version: Callable[[], str | None],
+        build: Callable[[str | None], Snapshot] | None = None,
+        max_age: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_reload: Callable[[Snapshot], None] | None = None,
+        on_failure: Callable[[], None] | None = None,
+    ) -> None:
+        secrets = SecretCache()
+        self._current_version = current_version
+        self._build = build or (lambda version: build_snapshot(version, secrets))
+        self._max_age = max_age
+        self._clock = clock
+        self._on_reload = on_reload
+        self._on_failure = on_failure
+        self._snapshot: Snapshot | None = None
+        self._built_at = 0.0
+        self._retry_at = 0.0
+        self._forced = False
+        self._lock = threading.Lock()
+        self.database = Probe(clock)
+        self.last_error: str | None = None
+        self.reloads = 0
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self._snapshot
+
+    def age(self) -> float | None:
+        return None if self._snapshot is None else self._clock() - self._built_at
+
+    def get(self) -> Snapshot:
+        """The snapshot to decide from (the request path: never blocks)."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            raise SnapshotUnavailable(self.last_error or "no snapshot yet")
+        return snapshot
+
+    def invalidate(self) -> None:
+        """Rebuild on the next refresh, whatever the version says (tests, operator tools)."""
+        self._forced = True
+        self._retry_at = 0.0
+
+    def refresh(self) -> bool:
+        """Poll the version and rebuild when it changed; True when a new snapshot was swapped
+        in. One caller at a time (the refresher thread; tests call it directly)."""
+        with self._lock:
+            return self._refresh(self._clock())
+
+    def _refresh(self, now: float) -> bool:
+        try:
+            version = self._current_version()
+        except Exception as exc:
+            self._database_failed(exc)
+            version = None
+            if self._snapshot is not None:
+                return False
+        else:
+            self.database.ok()
+        snapshot = self._snapshot
+        due = (
+            snapshot is None
+            or self._forced
+            or version != snapshot.version
+            or now - self._built_at >= self._max_age
+        )
+        if not due or now < self._retry_at:
+            return False
+        try:
+            fresh = self._build(version)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            if error != self.last_error:
+                log.warning("snapshot rebuild failed, keeping the old one: %s", error)
+            self.last_error = error
+            self._retry_at = now + RETRY_AFTER_FAILURE
+            self._database_failed(exc)
+            if self._on_failure is not None:
+                self._on_failure()
+            return False
+        # One assignment: a decision sees the old snapshot or the new one, never a mix.
+        self._snapshot, self._built_at = fresh, self._clock()
+        self._forced = False
+        self.last_error = None
+        self.reloads += 1
+        if self._on_reload is not None:
+            self._on_reload(fresh)
+        return True
+
+    def _database_failed(self, exc: Exception) -> None:
+        self.database.failed(exc)
+        # A broken connection must not be reused: the next poll connects afresh, so /health
+        # turns "ok" as soon as the database answers again. (Not inside a transaction: only a
+        # test calls refresh() inside one.)
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+class Refresher:
+    """The background thread of one decision process: refreshes the snapshot every
+    `interval` seconds and runs the other periodic `checks` (Redis) every `check_every`."""
+
+    def __init__(
+        self,
+        holder: SnapshotHolder,
+        *,
+        interval: float = 0.25,
+        checks: tuple[Callable[[], None], ...] = (),
+        check_every: float = 1.0,
+    ) -> None:
+        self.holder = holder
+        self._interval = interval
+        self._checks = checks
+        self._check_every = check_every
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="gk-refresher", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _run(self) -> None:
+        next_checks = 0.0
+        while not self._stopped.is_set():
+            try:
+                self.holder.refresh()
+                if time.monotonic() >= next_checks:
+                    next_checks = time.monotonic() + self._check_every
+                    for check in self._checks:
+                        check()
+            except Exception:
+                # This thread is what keeps the snapshot fresh: it must outlive any failure.
+                log.exception("snapshot refresher failed; trying again")
+            self._stopped.wait(self._interval)
+        connection.close()
