@@ -57,6 +57,8 @@ async def application(scope: dict[str, Any], receive: Receive, send: Send) -> No
     if scope["type"] != "http":
         return
     incoming = await _read(scope, receive)
+    if incoming.raw_path == "/health":
+        await health.probe(get_runtime())
     token = bind_request_id(incoming.header("x-request-id"))
     try:
         reply = route(incoming)

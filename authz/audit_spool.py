@@ -44,6 +44,7 @@ BATCH_ROWS = 500
 MAX_LINE = 4096
 ADOPT_EVERY = 5.0
 SUFFIX = ".jsonl"
+LOCK_TIMEOUT_MS = 200
 
 
 @dataclass
@@ -218,21 +219,32 @@ class Spool:
                 records.append(self._to_record(json.loads(line)))
             except (ValueError, TypeError, KeyError):
                 self._drop(1)
-        with transaction.atomic():
-            # The row lock makes two writers of one segment take turns; the one that comes
-            # second finds the offset moved and starts from there.
-            cursor, _ = SpoolCursor.objects.select_for_update().get_or_create(segment=name)
-            if cursor.offset != start:
-                return _Copied(0, 0, cursor.offset, False)
-            DecisionRecord.objects.bulk_create(records)
-            cursor.offset = start + consumed
-            cursor.save(update_fields=["offset"])
+        try:
+            with transaction.atomic():
+                _no_long_lock_waits()
+                # The cursor's row lock makes two writers of one segment take turns; the
+                # second finds the offset moved and rolls its copy back.
+                DecisionRecord.objects.bulk_create(records)
+                cursor, _ = SpoolCursor.objects.select_for_update().get_or_create(segment=name)
+                if cursor.offset != start:
+                    raise _Moved(cursor.offset)
+                cursor.offset = start + consumed
+                cursor.save(update_fields=["offset"])
+        except _Moved as moved:
+            return _Copied(0, 0, moved.offset, False)
         return _Copied(len(records), len(lines), start + consumed, partial)
 
     def _drop(self, count: int) -> None:
         self.dropped += count
         if self._on_drop is not None:
             self._on_drop(count)
+
+
+class _Moved(Exception):
+    """Another writer copied this part of the segment first."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
 
 
 @dataclass(frozen=True)
@@ -262,6 +274,14 @@ def _split(chunk: bytes) -> Iterator[bytes]:
             return
         yield chunk[start:end]
         start = end + 1
+
+
+def _no_long_lock_waits() -> None:
+    """A batch that would wait long for a lock (a TRUNCATE, a bulk delete) gives up and is
+    retried on the next cycle, rather than hold up, or deadlock with, the other work."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
 
 
 def close_connection() -> None:

@@ -117,7 +117,11 @@ def decide(
         )
     except CredentialError as exc:
         return Decision(
-            Reason.INVALID_CREDENTIALS, exc.detail, route=route, host=host, path=target.path,
+            Reason.INVALID_CREDENTIALS,
+            exc.detail,
+            route=route,
+            host=host,
+            path=target.path,
             auth=auth,
         )
     outcome = _authenticate(presented, auth, facts, snap, now, nonces, config)

@@ -1,5 +1,7 @@
-"""`/health` of a decision server: what the background refresher last saw, never a probe of its
-own, so it answers at once whatever the database or Redis is doing.
+"""`/health` of a decision server, answered within PROBE_TIMEOUT whatever the database or Redis
+is doing: each call asks both afresh in a thread of its own (one at a time per process) and
+waits for that at most PROBE_TIMEOUT; a check that takes longer counts as no answer. What the
+background refresher saw fills in when no fresh answer came.
 
 - `ok` (200): a snapshot, the database answering the version poll, Redis (when configured)
   answering its ping.
@@ -13,6 +15,8 @@ own, so it answers at once whatever the database or Redis is doing.
 from __future__ import annotations
 
 import os
+import asyncio
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +29,30 @@ from authz.runtime import Runtime
 DATABASE_STALE_AFTER = 3.0
 # Redis is pinged once a second.
 REDIS_STALE_AFTER = 3.0
+
+
+PROBE_TIMEOUT = 0.5
+_prober = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gk-health")
+_in_flight: Future | None = None
+
+
+async def probe(runtime: Runtime) -> None:
+    """Check the database and Redis now, waiting at most PROBE_TIMEOUT. A check still running
+    from an earlier call is waited for, never doubled: a hanging database must not collect
+    one stuck thread per load-balancer probe."""
+    global _in_flight
+    if _in_flight is None or _in_flight.done():
+        _in_flight = _prober.submit(_check, runtime)
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(_in_flight), PROBE_TIMEOUT)
+    except TimeoutError:
+        pass
+
+
+def _check(runtime: Runtime) -> None:
+    runtime.holder.check_database()
+    if runtime.redis is not None:
+        runtime.redis.ping()
 
 
 @dataclass(frozen=True)

@@ -33,28 +33,38 @@ class SnapshotUnavailable(Exception):
 
 
 class Probe:
-    """The last outcome of a periodic check: when it last succeeded, and the last error."""
+    """The last outcome of a periodic check: when it last succeeded, the last error, and
+    whether a check has been waiting for an answer too long (a hanging server)."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], *, patience: float = 1.0) -> None:
         self._clock = clock
+        self._patience = patience
+        self._waiting_since: float | None = None
         self.last_ok: float | None = None
         self.error: str | None = None
 
+    def begin(self) -> None:
+        self._waiting_since = self._waiting_since or self._clock()
+
     def ok(self) -> None:
-        self.last_ok, self.error = self._clock(), None
+        self.last_ok, self.error, self._waiting_since = self._clock(), None, None
 
     def failed(self, exc: BaseException) -> None:
-        self.error = type(exc).__name__
+        self.error, self._waiting_since = type(exc).__name__, None
 
     def state(self, *, stale_after: float) -> str:
-        """"ok", or "error: <what>" (a failure, or no success for `stale_after` seconds)."""
+        """ "ok", or "error: <what>": a failure, a check unanswered for longer than its
+        patience, or no success for `stale_after` seconds."""
+        now = self._clock()
+        waiting = self._waiting_since
+        if waiting is not None and now - waiting > self._patience:
+            return f"error: no answer for {now - waiting:.1f}s"
         if self.error is not None:
             return f"error: {self.error}"
         if self.last_ok is None:
             return "error: not checked yet"
-        silent = self._clock() - self.last_ok
-        if silent > stale_after:
-            return f"error: no answer for {silent:.1f}s"
+        if now - self.last_ok > stale_after:
+            return f"error: no answer for {now - self.last_ok:.1f}s"
         return "ok"
 
 
@@ -112,7 +122,18 @@ class SnapshotHolder:
         with self._lock:
             return self._refresh(self._clock())
 
+    def check_database(self) -> None:
+        """Ask the database for the version now, only to learn whether it answers."""
+        self.database.begin()
+        try:
+            self._current_version()
+        except Exception as exc:
+            self._database_failed(exc)
+        else:
+            self.database.ok()
+
     def _refresh(self, now: float) -> bool:
+        self.database.begin()
         try:
             version = self._current_version()
         except Exception as exc:

@@ -41,6 +41,7 @@ class RedisState:
     warning: str | None = None
 
     def ping(self) -> None:
+        self.probe.begin()
         try:
             self.client.ping()
         except Exception as exc:

@@ -79,7 +79,9 @@ def server(bind: str, workers: int) -> Granian:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m authz.serve", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m authz.serve", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--bind", default=settings.GATEKEEPER_DECISION_BIND, help="HOST:PORT")
     parser.add_argument(
         "--workers", type=int, default=settings.GATEKEEPER_DECISION_WORKERS, help="processes"

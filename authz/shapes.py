@@ -100,7 +100,11 @@ def read_forward(incoming: Incoming) -> RequestFacts:
     overwrite whatever the client sent (proxy-facts §2.1, §3.2). Neither passes the body."""
     method = _header(incoming, "x-forwarded-method")
     body = _passed_body(incoming)
-    if body == b"" and method in _BODY_METHODS and "x-original-content-length" not in incoming.headers:
+    if (
+        body == b""
+        and method in _BODY_METHODS
+        and "x-original-content-length" not in incoming.headers
+    ):
         # These proxies hide the client's framing; unless the config announces the length
         # (deploy/caddy/Caddyfile does; Traefik cannot), a body may exist that we never saw.
         body = None
@@ -151,7 +155,11 @@ def read_envoy(incoming: Incoming) -> RequestFacts:
 
 NGINX = Shape("nginx", "nginx auth_request", "/authz", read_nginx, False, "x-real-ip")
 FORWARD = Shape(
-    "forward", "forward auth (Caddy, Traefik)", "/authz/forward", read_forward, True,
+    "forward",
+    "forward auth (Caddy, Traefik)",
+    "/authz/forward",
+    read_forward,
+    True,
     "x-forwarded-for",
 )
 INGRESS = Shape("ingress", "ingress-nginx", "/authz/ingress", read_ingress, False, "x-real-ip")

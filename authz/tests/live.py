@@ -69,6 +69,9 @@ def gatekeeper_env(
         "DATABASE_URL": f"postgres://{auth}{host}:{database_port or port}/{name}",
         "REDIS_URL": urlunsplit(redis_url),
         "GATEKEEPER_CACHE_PREFIX": cache["KEY_PREFIX"],
+        # Every test request comes from 127.0.0.1: no per-source sampling of denials, so
+        # each one is logged and recorded (tests of the cap set their own rate).
+        "GATEKEEPER_AUDIT_DENY_RATE": "1000000",
     }
 
 
@@ -295,7 +298,7 @@ class Gatekeeper:
             attempts += 1
             candidate = Pinned(self.port)
             try:
-                status, _, body = candidate.request("/health", {})
+                _, _, body = candidate.request("/health", {})
                 pid = json.loads(body)["worker"]
             except (OSError, http.client.HTTPException, ValueError, KeyError):
                 candidate.close()

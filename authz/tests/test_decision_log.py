@@ -417,8 +417,9 @@ def test_a_database_outage_never_slows_authz_and_loses_no_row(world, tmp_path):
         time.sleep(2.5)
         proxy.restore()
         assert eventually(
-            lambda: DecisionRecord.objects.filter(path__startswith="/api/data/outage-").count()
-            == 50,
+            lambda: (
+                DecisionRecord.objects.filter(path__startswith="/api/data/outage-").count() == 50
+            ),
             timeout=15,
         ), "the rows spooled during the outage are written when the database is back"
     print(f"\ndatabase cut: slowest of 50 denies {slowest:.3f}s")

@@ -12,7 +12,7 @@ from django.test import override_settings
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from authz import asgi, metrics, runtime
+from authz import asgi, metrics
 from authz.reasons import Reason
 from authz.refresh import SnapshotHolder, SnapshotUnavailable
 from authz.tests.conftest import ACTOR

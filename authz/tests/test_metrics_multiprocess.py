@@ -1,5 +1,5 @@
-"""`/metrics` from gunicorn with several workers: whichever worker answers the scrape, the
-counters are the sums over all of them, and a worker that dies keeps its counts."""
+"""`/metrics` from the decision server with several workers: whichever worker answers the
+scrape, the counters are the sums over all of them, and a worker that dies keeps its counts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 import signal
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,9 +20,6 @@ pytestmark = [
 ]
 
 DECISIONS = 60
-WAVE = 12
-MAX_DECISIONS = 600
-MAX_SCRAPES = 50
 
 
 def samples(body: str, name: str) -> list:
@@ -42,26 +38,15 @@ def by_reason(body: str) -> Counter:
     return counts
 
 
-def pid_of(gatekeeper: Gatekeeper, seq: int) -> int | None:
-    # A worker writes its access-log line just after answering.
-    deadline = time.monotonic() + 1.0
-    while (pid := gatekeeper.pid_of(seq)) is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return pid
-
-
 def scrapes_from_every_worker(gatekeeper: Gatekeeper) -> dict[int, str]:
-    """One /metrics body per worker pid (scrapes go over new connections until both answered)."""
+    """One /metrics body per worker pid, each through a connection to that worker."""
     bodies: dict[int, str] = {}
-    for _ in range(MAX_SCRAPES):
-        answer = gatekeeper.get("/metrics")
+    for connection in gatekeeper.pinned():
+        with gatekeeper.through(connection):
+            answer = gatekeeper.get("/metrics")
         assert answer.status == 200, answer.body[:200]
-        scan_text(answer.body.decode(), "a /metrics page from gunicorn")
-        pid = pid_of(gatekeeper, answer.seq)
-        if pid is not None:
-            bodies.setdefault(pid, answer.body.decode())
-        if len(bodies) == gatekeeper.workers:
-            break
+        scan_text(answer.body.decode(), "a /metrics page from the decision server")
+        bodies[connection.pid] = answer.body.decode()
     return bodies
 
 
@@ -74,30 +59,28 @@ def test_counters_sum_over_workers_whichever_worker_is_scraped(world, tmp_path):
         lambda g: g.authz("GET", "/api/public/x"),
     ]
     env = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-    with running(tmp_path, env=env) as gatekeeper, ThreadPoolExecutor(6) as pool:
-        # Waves of concurrent decisions until both workers have decided (bounded).
+    with running(tmp_path, env=env) as gatekeeper:
         answers: list = []
-        deciders: set = set()
-        while len(answers) < MAX_DECISIONS:
-            answers.extend(pool.map(lambda i: ask[i % 3](gatekeeper), range(WAVE)))
-            deciders = {pid_of(gatekeeper, a.seq) for a in answers} - {None}
-            if len(answers) >= DECISIONS and len(deciders) == 2:
-                break
+        for connection in gatekeeper.pinned():
+            with gatekeeper.through(connection):
+                answers += [ask[i % 3](gatekeeper) for i in range(DECISIONS // 2)]
+        deciders = {a.pid for a in answers}
         bodies = scrapes_from_every_worker(gatekeeper)
         files = sorted(p.name for p in metrics_dir.glob("*.db"))
 
         # A worker that dies keeps its counts; its live gauges go with it.
         victim = next(iter(bodies))
         os.kill(victim, signal.SIGKILL)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 15
+        after_death: dict[int, str] = {}
         while time.monotonic() < deadline:
-            replaced = scrapes_from_every_worker(gatekeeper)
-            if victim not in replaced and len(replaced) == gatekeeper.workers:
+            try:
+                after_death = scrapes_from_every_worker(gatekeeper)
+            except (OSError, ConnectionError):
+                continue  # the victim's connection broke; pin its successor next round
+            if victim not in after_death and len(after_death) == gatekeeper.workers:
                 break
             time.sleep(0.2)
-        # The master reaps a dead worker before it starts the next one: scrapes from now on
-        # come after that bookkeeping.
-        after_death = scrapes_from_every_worker(gatekeeper)
 
     assert len(deciders) == 2, "both workers decided"
     expected = Counter(a.reason for a in answers)

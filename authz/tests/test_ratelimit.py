@@ -13,7 +13,6 @@ from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from authz import runtime
 from authz.ratelimit import LocalCounters, RateLimiter, RateLimitUnavailable, RedisCounters
 from authz.snapshot import ClientEntry, Limit
 from authz.tests.conftest import ACTOR

@@ -153,14 +153,10 @@ def envoy(**extra: str) -> dict:
 
 
 def test_envoy_decides_on_method_authority_and_prefixed_path(world, asked):
-    ok = asked(
-        "GET", "/authz/envoy/api/data/x?y=1", **envoy(**bearer(world.acme_key))
-    )
+    ok = asked("GET", "/authz/envoy/api/data/x?y=1", **envoy(**bearer(world.acme_key)))
     assert ok.status_code == 200
     assert ok["X-Auth-Client-ID"] == str(world.acme.id)
-    denied = asked(
-        "DELETE", "/authz/envoy/api/data/x", **envoy(**bearer(world.acme_key))
-    )
+    denied = asked("DELETE", "/authz/envoy/api/data/x", **envoy(**bearer(world.acme_key)))
     assert denied.status_code == 403
     assert json.loads(denied.content) == {"error": "method_not_allowed"}
 
@@ -170,9 +166,8 @@ def test_envoy_reads_the_raw_target_not_the_decoded_path(world, asked):
     response = asked("GET", "/authz/envoy/api/public/x%2Fy", **envoy())
     assert response["X-Auth-Reason"] == "malformed_request"
     signed = hmac_header(world, "PUT", "/api/data/x%41?q=%2F")
-    response = asked(
-        "PUT", "/authz/envoy/api/data/x%41?q=%2F", **envoy(HTTP_X_ENVOY_AUTH_PARTIAL_BODY="false", **signed)
-    )
+    complete = envoy(HTTP_X_ENVOY_AUTH_PARTIAL_BODY="false", **signed)
+    response = asked("PUT", "/authz/envoy/api/data/x%41?q=%2F", **complete)
     assert response["X-Auth-Reason"] == "authenticated", "the signature covers the raw target"
 
 

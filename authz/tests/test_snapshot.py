@@ -93,7 +93,7 @@ def test_requests_never_build_a_snapshot(parts):
 
 
 def test_a_changed_version_is_built_and_swapped_on_the_next_refresh(parts):
-    holder, clock, builds, versions = parts
+    holder, _, builds, versions = parts
     holder.refresh()
     versions["now"] = "v2"
     assert holder.get().version == "v1"
@@ -129,7 +129,7 @@ def test_a_failed_rebuild_keeps_the_old_snapshot_and_recovers(parts):
 
 
 def test_an_unreadable_version_keeps_the_snapshot_and_says_so(parts):
-    holder, clock, builds, versions = parts
+    holder, _, builds, _ = parts
     holder.refresh()
 
     def unreachable() -> str:

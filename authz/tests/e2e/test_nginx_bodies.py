@@ -206,13 +206,14 @@ def test_a_body_over_gatekeepers_own_limit_is_denied_as_unavailable(
     scene, gatekeeper, backend, tmp_path: Path
 ):
     target = "/signed/data/orders"
-    body = text_body(3 * MIB)
+    # Over GATEKEEPER_MAX_BODY_BYTES (4 MiB), in a location whose limits were raised above it.
+    body = text_body(5 * MIB)
     signature = scene.world.signer()._create_auth_header("POST", target, body)
     with nginx(
         tmp_path,
         gatekeeper_port=gatekeeper.port,
         backend_port=backend.port,
-        edit=lambda conf: signed_location(conf, limit="4m", buffer="4m"),
+        edit=lambda conf: signed_location(conf, limit="8m", buffer="8m"),
     ) as proxy:
         reply = request(
             proxy.port, "POST", target, headers=[("Authorization", signature)], body=body.encode()
