@@ -49,8 +49,8 @@ class GatekeeperKeyAuth(_RequestsAuth, _HttpxAuth):
 
     def __repr__(self) -> str:
         # Only the recognisable prefix (gk_<prefix>_...), never the secret part.
-        prefix = self._key.rpartition("_")[0] if self._key.startswith("gk_") else "..."
-        return f"GatekeeperKeyAuth({prefix}_..., header={self._header!r})"
+        shown = self._key.rpartition("_")[0] + "_..." if self._key.startswith("gk_") else "..."
+        return f"GatekeeperKeyAuth({shown}, header={self._header!r})"
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers[self._header] = self._value
