@@ -60,7 +60,8 @@ sdk-test: $(VENV)/.dev
 	@command -v node >/dev/null || { echo "sdk-test needs Node.js 18+: apt-get install nodejs"; exit 1; }
 	cd sdk/js && node scripts/build-cjs.js --check && node --test
 	@command -v go >/dev/null || { echo "sdk-test needs Go 1.19+: apt-get install golang-go"; exit 1; }
-	cd sdk/go && test -z "$$(gofmt -l .)" && GOPROXY=off go vet ./... && GOPROXY=off go test ./...
+	cd sdk/go && unformatted="$$(gofmt -l .)" && { test -z "$$unformatted" || { echo "gofmt -w: $$unformatted"; exit 1; }; }
+	cd sdk/go && GOPROXY=off go vet ./... && GOPROXY=off go test ./...
 
 sdk-vectors: $(VENV)/.dev
 	$(PY) -m sdk.vectors
