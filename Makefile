@@ -5,11 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: run test lint format migrate demo bench clean help
+.PHONY: run test sdk-test sdk-vectors lint format migrate demo bench clean help
 
 help:
 	@echo "make run    - install, migrate, load deploy/demo.yaml, serve on http://127.0.0.1:7843/"
 	@echo "make test   - the whole test suite (SQLite unless DATABASE_URL/REDIS_URL are set)"
+	@echo "make sdk-test - the client libraries' own tests: pytest, node --test, go test"
+	@echo "make sdk-vectors - rewrite sdk/testdata/vectors.json from Gatekeeper's verifier"
 	@echo "make lint   - ruff check and ruff format --check"
 	@echo "make bench  - decision cost as a ratio to a baseline measured in the same run"
 	@echo "make format - ruff format and ruff check --fix"
@@ -51,6 +53,18 @@ run: demo
 
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Each client library with its own toolchain (Node 18+ and Go 1.19+ must be installed).
+sdk-test: $(VENV)/.dev
+	cd sdk/python && ../../$(PY) -m pytest -q
+	@command -v node >/dev/null || { echo "sdk-test needs Node.js 18+: apt-get install nodejs"; exit 1; }
+	cd sdk/js && node scripts/build-cjs.js --check && node --test
+	@command -v go >/dev/null || { echo "sdk-test needs Go 1.19+: apt-get install golang-go"; exit 1; }
+	cd sdk/go && unformatted="$$(gofmt -l .)" && { test -z "$$unformatted" || { echo "gofmt -w: $$unformatted"; exit 1; }; }
+	cd sdk/go && GOPROXY=off go vet ./... && GOPROXY=off go test ./...
+
+sdk-vectors: $(VENV)/.dev
+	$(PY) -m sdk.vectors
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -1,9 +1,9 @@
 """Suite-wide test rules.
 
-`@pytest.mark.needs("postgres" | "redis" | "nginx" | "caddy")` marks a test that needs a real
-part. Without the part it is skipped with a message that says what is missing; under
-`GATEKEEPER_REQUIRE_ALL=1` (what `.ci/run` sets) it fails instead, and so does any other skip,
-so CI cannot pass while quietly testing less.
+`@pytest.mark.needs("postgres" | "redis" | "nginx" | "caddy" | "promtool" | "node" | "go")`
+marks a test that needs a real part. Without the part it is skipped with a message that says
+what is missing; under `GATEKEEPER_REQUIRE_ALL=1` (what `.ci/run` sets) it fails instead, and so
+does any other skip, so CI cannot pass while quietly testing less.
 """
 
 from __future__ import annotations
@@ -41,6 +41,15 @@ def missing_part(part: str) -> str | None:
     if part == "promtool":
         if shutil.which("promtool") is None:
             return "needs promtool: apt-get install -y prometheus"
+        return None
+    # The client libraries' end-to-end programs (sdk/js, sdk/go).
+    if part == "node":
+        if shutil.which("node") is None:
+            return "needs Node.js 18 or later: apt-get install -y nodejs"
+        return None
+    if part == "go":
+        if shutil.which("go") is None:
+            return "needs Go 1.19 or later: apt-get install -y golang-go"
         return None
     raise ValueError(f"unknown part {part!r}")
 

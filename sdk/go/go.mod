@@ -1,0 +1,3 @@
+module gatekeeper.example/gatekeeper
+
+go 1.19
