@@ -5,7 +5,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    GATEKEEPER_BIND=0.0.0.0:7843
+    PYTHON=python \
+    GATEKEEPER_BIND=0.0.0.0:7843 \
+    GATEKEEPER_DECISION_BIND=0.0.0.0:7844
 
 WORKDIR /app
 RUN groupadd --system gatekeeper && useradd --system --gid gatekeeper --home /app gatekeeper
@@ -20,10 +22,11 @@ RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     && mkdir -p /app/var && chown -R gatekeeper:gatekeeper /app/var
 
 USER gatekeeper
-EXPOSE 7843
+# 7843: the admin (staff); 7844: decisions (the proxy only). One role per container:
+#   docker run IMAGE admin     |     docker run IMAGE decisions
+EXPOSE 7843 7844
 
-# Set at run time: SECRET_KEY, GATEKEEPER_SECRET_KEYS, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS.
-HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-    CMD python -c "import urllib.request, sys; urllib.request.urlopen('http://127.0.0.1:7843/admin/login/', timeout=2); sys.exit(0)"
-
-CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "gatekeeper_project.wsgi"]
+# Set at run time: SECRET_KEY, GATEKEEPER_SECRET_KEYS, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS
+# (and GATEKEEPER_TRUSTED_PROXIES for the decisions role: the proxy's address).
+ENTRYPOINT ["deploy/serve.sh"]
+CMD ["admin"]

@@ -8,7 +8,8 @@ MANAGE := $(PY) manage.py
 .PHONY: run test sdk-test sdk-vectors lint format migrate demo bench clean help
 
 help:
-	@echo "make run    - install, migrate, load deploy/demo.yaml, serve on http://127.0.0.1:7843/"
+	@echo "make run    - install, migrate, load deploy/demo.yaml, serve the admin on 127.0.0.1:7843"
+	@echo "             and the decision server on 127.0.0.1:7844"
 	@echo "make test   - the whole test suite (SQLite unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make sdk-test - the client libraries' own tests: pytest, node --test, go test"
 	@echo "make sdk-vectors - rewrite sdk/testdata/vectors.json from Gatekeeper's verifier"
@@ -48,8 +49,8 @@ run: demo
 	else \
 	  echo "No superuser yet? Run: $(MANAGE) createsuperuser (or set GATEKEEPER_ADMIN_PASSWORD)."; \
 	fi
-	@echo "Gatekeeper admin: http://127.0.0.1:7843/admin/"
-	$(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py gatekeeper_project.wsgi
+	@echo "Gatekeeper admin: http://127.0.0.1:7843/admin/  decisions (for the proxy): http://127.0.0.1:7844/authz"
+	deploy/serve.sh all
 
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)

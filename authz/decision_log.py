@@ -167,9 +167,9 @@ class DecisionLog:
         key = (minute, decision.reason.value)
         with self._lock:
             self._counts[key] = self._counts.get(key, 0) + 1
-            if decision.allowed:
-                if not (self.allow_sample > 0 and random.random() < self.allow_sample):  # noqa: S311
-                    return
+            sampled_in = self.allow_sample > 0 and random.random() < self.allow_sample  # noqa: S311
+            if decision.allowed and not sampled_in:
+                return
             # What a proxy forwards may be anything: the column keeps only a real address.
             source = _address(source_ip) or _address(peer)
             if not decision.allowed and not self._cap.allows(source or ""):

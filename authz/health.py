@@ -14,8 +14,9 @@ background refresher saw fills in when no fresh answer came.
 
 from __future__ import annotations
 
-import os
 import asyncio
+import contextlib
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -43,10 +44,8 @@ async def probe(runtime: Runtime) -> None:
     global _in_flight
     if _in_flight is None or _in_flight.done():
         _in_flight = _prober.submit(_check, runtime)
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.wrap_future(_in_flight), PROBE_TIMEOUT)
-    except TimeoutError:
-        pass
 
 
 def _check(runtime: Runtime) -> None:

@@ -58,7 +58,7 @@ def inspect(client: redis.Redis) -> ServerFacts:
     server = client.info("server")
     memory = client.info("memory")
     version = str(server.get("redis_version", "0"))
-    if _parse(version) < MIN_VERSION:
+    if parse_version(version) < MIN_VERSION:
         wanted = ".".join(map(str, MIN_VERSION))
         raise RedisTooOld(
             f"Redis {version} is too old: Gatekeeper needs Redis {wanted} or newer "
@@ -67,7 +67,8 @@ def inspect(client: redis.Redis) -> ServerFacts:
     return ServerFacts(version=version, policy=str(memory.get("maxmemory_policy", "unknown")))
 
 
-def _parse(version: str) -> tuple[int, ...]:
+def parse_version(version: str) -> tuple[int, ...]:
+    """(major, minor) of a Redis version string."""
     parts = []
     for part in version.split(".")[:2]:
         digits = "".join(ch for ch in part if ch.isdigit())

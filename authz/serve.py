@@ -25,9 +25,9 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gatekeeper_project.settings")
 
-from django.conf import settings  # noqa: E402
-from granian import Granian  # noqa: E402
-from granian.constants import Interfaces  # noqa: E402
+from django.conf import settings
+from granian import Granian
+from granian.constants import Interfaces
 
 TARGET = "authz.asgi:application"
 # New workers serve this long beside the old ones on SIGHUP before the old ones stop.

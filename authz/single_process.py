@@ -10,23 +10,36 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 LOCK_NAME = "embedded-decider.lock"
+# A reload overlaps the old worker and the new one (authz/serve.py) by a few seconds.
+HANDOVER_WAIT = 20.0
 # Held for the life of the process (the kernel releases it when the process dies, however).
 _held: list[int] = []
 
 
-def hold_embedded_lock(state_dir: str | Path) -> None:
-    """Become the one decision process of this state directory, or raise."""
+def hold_embedded_lock(state_dir: str | Path, *, wait: float = HANDOVER_WAIT) -> None:
+    """Become the one decision process of this state directory, or raise.
+
+    Waits up to `wait` seconds: on a reload the new worker starts while the old one still
+    serves, and takes over when the old one exits.
+    """
     directory = Path(state_dir)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
         os.close(fd)
         raise ImproperlyConfigured(
             "Another Gatekeeper decision process already decides from "

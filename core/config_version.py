@@ -65,5 +65,5 @@ def _bumped() -> None:
     """The on-commit marker of `bump` (does nothing)."""
 
 
-def _bumped_in_this_transaction(conn) -> bool:  # noqa: ANN001 - a Django connection wrapper
+def _bumped_in_this_transaction(conn) -> bool:
     return any(callback is _bumped for _, callback, _ in conn.run_on_commit)

@@ -1,9 +1,9 @@
 """JSON lines for log collectors: one object per record, configured once in settings.LOGGING.
 
 Each line has `time` (UTC, ISO 8601), `level`, `logger`, `message`, `request_id` when the
-request being served carried one (the proxy's `X-Request-ID`, bound by
-authz/asgi.py and core.logging.RequestIdMiddleware), and the record's `extra=` fields. Secrets are kept out of
-log calls where they are made; this formatter only refuses to print arbitrary objects.
+request being served carried one (the proxy's `X-Request-ID`, bound by authz/asgi.py and
+RequestIdMiddleware), and the record's `extra=` fields. Secrets are kept out of log calls where
+they are made; this formatter only refuses to print arbitrary objects.
 """
 
 from __future__ import annotations
