@@ -211,3 +211,40 @@ def test_every_shape_refuses_untrusted_peers(world, asked, path, headers):
     response = asked("GET", path, REMOTE_ADDR="192.0.2.7", **headers)
     assert response.status_code == 403
     assert response["X-Auth-Reason"] == "malformed_request"
+
+
+def test_envoy_with_a_body_over_the_limit_treats_it_as_unavailable(world, asked, caplog):
+    """A body larger than Gatekeeper reads (GATEKEEPER_MAX_BODY_BYTES) is a body it does not
+    have: a public route still passes, a signature over it is never checked (issue 9 item 11:
+    this used to be a 500)."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="gatekeeper.decisions")
+    big = b"x" * (4 * 1024 * 1024 + 1)
+    public = asked(
+        "GET", "/authz/envoy/api/public/x", big, **envoy(HTTP_X_ENVOY_AUTH_PARTIAL_BODY="false")
+    )
+    assert (public.status_code, public["X-Auth-Reason"]) == (200, "no_auth_required")
+    signed = hmac_header(world, "POST", "/api/data/x", big.decode())
+    denied = asked(
+        "POST",
+        "/authz/envoy/api/data/x",
+        big,
+        **envoy(HTTP_X_ENVOY_AUTH_PARTIAL_BODY="false", **signed),
+    )
+    assert (denied.status_code, denied["X-Auth-Reason"]) == (401, "invalid_credentials")
+    assert "detail=body_unavailable" in caplog.text
+
+
+def test_forward_records_the_address_caddy_set_not_the_clients_own(world, decider):
+    """Caddy copies a client's X-Real-IP to the decider and sets X-Forwarded-For itself: the
+    audit takes the address from the header each proxy's shipped config sets."""
+    from audit.models import DecisionRecord
+    from authz import runtime
+
+    decider.get(
+        "/authz/forward",
+        **caddy("/api/data/spoofed", HTTP_X_REAL_IP="6.6.6.6", HTTP_X_FORWARDED_FOR="10.9.8.7"),
+    )
+    runtime.get_runtime().decisions.flush()
+    assert DecisionRecord.objects.get(path="/api/data/spoofed").source_ip == "10.9.8.7"
