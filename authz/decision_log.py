@@ -299,6 +299,8 @@ class DecisionLog:
         self.spool.close()
 
     def _run(self) -> None:
+        # A cycle at once: rows a dead predecessor left in the spool are adopted at start.
+        self._cycle()
         while not self._stopped.is_set():
             self._wake.wait(self._interval)
             self._wake.clear()

@@ -160,6 +160,7 @@ def _decision_log() -> DecisionLog:
         capacity=settings.GATEKEEPER_AUDIT_QUEUE_SIZE,
         spool_dir=Path(settings.GATEKEEPER_STATE_DIR) / SPOOL_DIR,
         deny_rate=settings.GATEKEEPER_AUDIT_DENY_RATE,
+        interval=settings.GATEKEEPER_AUDIT_FLUSH_SECONDS,
     )
     decisions.on_drop = metrics.AUDIT_DROPPED.inc
     decisions.on_sample = metrics.AUDIT_SAMPLED.inc

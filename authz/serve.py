@@ -31,7 +31,7 @@ from granian.constants import Interfaces
 
 TARGET = "authz.asgi:application"
 # New workers serve this long beside the old ones on SIGHUP before the old ones stop.
-RELOAD_OVERLAP = 2.0
+RELOAD_OVERLAP = 5.0
 # A worker that will not stop is killed after this long.
 STOP_TIMEOUT = 10
 

@@ -56,6 +56,18 @@ def env_fraction(name: str, default: float) -> float:
     return value
 
 
+def env_seconds(name: str, default: float, *, minimum: float = 0.05) -> float:
+    """A positive number of seconds (fractions allowed)."""
+    raw = env.str(name, default=str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected a number of seconds, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in env.list(name, default=default) if item.strip()]
 
@@ -264,6 +276,8 @@ GATEKEEPER_AUDIT_ALLOW_SAMPLE = env_fraction("GATEKEEPER_AUDIT_ALLOW_SAMPLE", 0.
 # Rows a decision process keeps in its spool while the database cannot take them; beyond
 # this, new rows are dropped (and counted).
 GATEKEEPER_AUDIT_QUEUE_SIZE = env_int("GATEKEEPER_AUDIT_QUEUE_SIZE", 100_000, minimum=1)
+# How often each decision process copies its spooled rows into the database (seconds).
+GATEKEEPER_AUDIT_FLUSH_SECONDS = env_seconds("GATEKEEPER_AUDIT_FLUSH_SECONDS", 0.5)
 # Denials written per second per source address (per decision process); beyond it they are
 # counted but not written, so a flood cannot fill the disk.
 GATEKEEPER_AUDIT_DENY_RATE = env_int("GATEKEEPER_AUDIT_DENY_RATE", 50, minimum=1)

@@ -223,9 +223,7 @@ class Gatekeeper:
                 time.sleep(0.05)
 
     def stop(self) -> None:
-        for pinned in self._pinned.values():
-            pinned.close()
-        self._pinned.clear()
+        self.unpin()
         proc, self._proc = self._proc, None
         stop_process(proc)
 
@@ -312,6 +310,11 @@ class Gatekeeper:
             candidate.pid = pid
             self._pinned[pid] = candidate
         return list(self._pinned.values())
+
+    def unpin(self) -> None:
+        """Close the pinned connections (the next `pinned()` finds the workers afresh)."""
+        for pinned in list(self._pinned.values()):
+            self._forget(pinned)
 
     @contextmanager
     def through(self, pinned: Pinned) -> Iterator[None]:

@@ -31,6 +31,8 @@ pytestmark = [
 RECOVERY = 3.0
 # How long a proxy waits for /authz before it gives up (nginx would answer 500 then).
 STALL_PATIENCE = 3.0
+# A load balancer's patience with /health; the decision server answers well within it.
+HEALTH_PATIENCE = 2.0
 # Twice the threads of both workers (deploy/gunicorn.conf.py): a thread whose connection
 # was cut fails fast once, so this many probes still outnumber one worker's threads.
 PROBES = 16
@@ -64,6 +66,17 @@ def health(status: str, code: int, *, database_up: bool):
         )
 
     return right
+
+
+def redis_down(answer: Answer) -> bool:
+    body = answer.json()
+    return (
+        answer.status == 200
+        and body["status"] == "degraded"
+        and body["database"] == "ok"
+        and body["cache"].startswith("error: ")
+        and any("HMAC requests are denied" in problem for problem in body["problems"])
+    )
 
 
 def settled_within(sweep: Sweep, seconds: float) -> bool:
@@ -176,14 +189,20 @@ def test_redis_outage_fails_hmac_closed_while_api_keys_pass_and_both_recover(wor
         for sweep in (
             gatekeeper.sweep(ask_hmac, failed_closed),
             gatekeeper.sweep(ask_key, allowed),
+            # Deciding, but not well: /health says so, and why (issue 10 item 5).
+            gatekeeper.sweep(gatekeeper.health, redis_down),
         ):
             assert sweep.always_right, sweep.summary()
 
         proxy.restore()
         restored = time.monotonic()
         recovered = gatekeeper.sweep(ask_hmac, allowed, since=restored, timeout=RECOVERY + 2)
+        healthy = gatekeeper.sweep(
+            gatekeeper.health, health("ok", 200, database_up=True), since=restored, timeout=RECOVERY
+        )
     print(f"\nredis back: HMAC allowed: {recovered.timing()}")
     assert settled_within(recovered, RECOVERY), recovered.summary()
+    assert settled_within(healthy, RECOVERY), healthy.summary()
 
 
 def test_health_probes_of_a_hanging_database_leave_every_worker_deciding(world, tmp_path):
@@ -202,12 +221,23 @@ def test_health_probes_of_a_hanging_database_leave_every_worker_deciding(world, 
         try:
             # Load balancers and orchestrators probe /health whatever the database does.
             with ThreadPoolExecutor(PROBES) as probes:
-                for _ in range(PROBES):
-                    probes.submit(gatekeeper.health, timeout=STALL_PATIENCE)
+                answers = [
+                    probes.submit(gatekeeper.health, timeout=HEALTH_PATIENCE) for _ in range(PROBES)
+                ]
                 time.sleep(0.3)
                 deciding = gatekeeper.sweep(ask_acme, allowed, timeout=STALL_PATIENCE)
+                # Every probe got an answer within its patience (none hung on the database),
+                # and within a couple of seconds the answer is right.
+                answered_all = [future.result() for future in answers]
+            hanging = gatekeeper.sweep(
+                lambda: gatekeeper.health(timeout=HEALTH_PATIENCE),
+                health("degraded", 200, database_up=False),
+                timeout=5,
+            )
         finally:
-            # Frees the workers' stuck connections, so gunicorn can stop at once.
+            # Frees the workers' stuck connections, so the server can stop at once.
             proxy.cut()
     print(f"\ndatabase hanging, /health probed: deciding: {deciding.timing()}")
     assert deciding.always_right, deciding.summary()
+    assert {answer.status for answer in answered_all} <= {200}
+    assert hanging.settled_after is not None, hanging.summary()

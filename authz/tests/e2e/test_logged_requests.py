@@ -77,9 +77,7 @@ def test_the_admin_access_log_has_no_query_string(tmp_path, world):
         deadline = time.monotonic() + 20
         while True:
             try:
-                request(
-                    port, "GET", f"/admin/login/?next=/&api_key={world.acme_key}", host=HOST
-                )
+                request(port, "GET", f"/admin/login/?next=/&api_key={world.acme_key}", host=HOST)
                 break
             except OSError:
                 if time.monotonic() > deadline:
