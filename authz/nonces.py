@@ -8,8 +8,9 @@ requests). Two stores, both exact for their setting:
   alone, never to make room. Memory is bounded by the rate of *verified* signed requests times
   the window (2 x GATEKEEPER_HMAC_MAX_SKEW, 600 s by default): about 300 bytes an entry, so
   100 signed requests a second hold 60,000 entries, about 18 MB (measured in
-  authz/tests/test_nonces.py: 291 bytes with 32-character nonces). Only requests with a valid signature store a nonce, so only
-  holders of a secret can grow it, and only at their own request rate.
+  authz/tests/test_nonces.py: 291 bytes with 32-character nonces). Only requests with a valid
+  signature store a nonce, so only holders of a secret can grow it, and only at their own
+  request rate.
 - `RedisNonces`: one `SET key 1 NX EX ttl` per claim, shared by every process and instance.
   A Redis whose `maxmemory-policy` may evict keys with a TTL (`allkeys-*`, `volatile-*`) can
   lose nonces under memory pressure: `authz/redis_server.py` says so at start and in /health.
