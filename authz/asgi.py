@@ -196,6 +196,8 @@ async def _lifespan(receive: Receive, send: Send) -> None:
                 return
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            await asyncio.to_thread(get_runtime().stop)
+            runtime = get_runtime()
+            await asyncio.to_thread(runtime.stop)
+            await asyncio.to_thread(runtime.save_state)
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -27,3 +27,34 @@ def check_debug_only_on_loopback(
             id="authz.E001",
         )
     ]
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_redis_keeps_nonces(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The Redis that holds nonces and rate-limit counters must never evict them, and must
+    know the commands used (`manage.py check --deploy`; the decision server checks at start)."""
+    if not settings.REDIS_URL:
+        return []
+    from authz import redis_server
+
+    try:
+        facts = redis_server.inspect(redis_server.connect(settings.REDIS_URL, timeout=2.0))
+    except redis_server.RedisTooOld as exc:
+        return [checks.Critical(str(exc), id="authz.E003")]
+    except Exception as exc:
+        return [
+            checks.Warning(
+                f"Redis at REDIS_URL cannot be asked ({type(exc).__name__}).",
+                hint="The decision server needs it for HMAC nonces and rate limits.",
+                id="authz.W001",
+            )
+        ]
+    if facts.warning:
+        return [
+            checks.Warning(
+                facts.warning,
+                hint="CONFIG SET maxmemory-policy noeviction (and in redis.conf).",
+                id="authz.W002",
+            )
+        ]
+    return []

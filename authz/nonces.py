@@ -4,7 +4,8 @@ Nonces never go to a store that may forget them early: an evicted nonce is a rep
 happen (an LRU cache of 300 entries let a captured request replay after 300 other signed
 requests). Two stores, both exact for their setting:
 
-- `LocalNonces`: this process only, for the one-process embedded default. Entries leave by age
+- `LocalNonces`: this process only, for the one-process embedded default (saved to the state
+  directory when the process stops, and taken over by the next one). Entries leave by age
   alone, never to make room. Memory is bounded by the rate of *verified* signed requests times
   the window (2 x GATEKEEPER_HMAC_MAX_SKEW, 600 s by default): about 300 bytes an entry, so
   100 signed requests a second hold 60,000 entries, about 18 MB (measured in
@@ -22,9 +23,12 @@ client's nonces.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 
@@ -58,6 +62,35 @@ class LocalNonces:
             return True
 
     def __len__(self) -> int:
+        return len(self._expiry)
+
+    def save(self, path: Path) -> None:
+        """Write the live nonces for the next process (a restart or reload of the one-process
+        default would otherwise forget them, and a captured request could replay)."""
+        now = self._clock()
+        with self._lock:
+            self._purge(now)
+            live = [[c, n, round(e - now, 3)] for (c, n), e in self._expiry.items()]
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(live, handle)
+        temporary.replace(path)
+
+    def load(self, path: Path) -> int:
+        """Take over the nonces a previous process saved; returns how many are still live."""
+        try:
+            saved = json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            return 0
+        now = self._clock()
+        with self._lock:
+            for client_id, nonce, remaining in sorted(saved, key=lambda entry: entry[2]):
+                if remaining > 0:
+                    self._expiry[(client_id, nonce)] = now + remaining
+                    self._order.append((now + remaining, (client_id, nonce)))
+        path.unlink(missing_ok=True)
         return len(self._expiry)
 
     def _purge(self, now: float) -> None:

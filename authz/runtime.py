@@ -60,6 +60,8 @@ class Runtime:
     config: EngineConfig
     trusted: tuple[Network, ...]
     redis: RedisState | None
+    # The one-process store, when there is no Redis: kept across restarts (saved at stop).
+    local_nonces: LocalNonces | None = None
     refresher: Refresher = field(init=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +77,8 @@ class Runtime:
         shared store, check Redis, build the first snapshot, start the background threads."""
         if self.redis is None:
             hold_embedded_lock(settings.GATEKEEPER_STATE_DIR)
+            if self.local_nonces is not None:
+                self.local_nonces.load(_nonces_file())
         else:
             facts = redis_server.inspect(self.redis.client)
             self.redis.warning = facts.warning
@@ -88,8 +92,18 @@ class Runtime:
         self.usage.stop()
         self.decisions.stop()
 
+    def save_state(self) -> None:
+        """What a decision server's next process needs (before this one lets go of the lock)."""
+        if self.local_nonces is not None:
+            self.local_nonces.save(_nonces_file())
+
 
 SPOOL_DIR = "audit-spool"
+NONCES_FILE = "nonces.json"
+
+
+def _nonces_file() -> Path:
+    return Path(settings.GATEKEEPER_STATE_DIR) / NONCES_FILE
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
@@ -109,8 +123,10 @@ def get_runtime() -> Runtime:
 def _build() -> Runtime:
     redis = _redis()
     cache_error = metrics.count_cache_error
+    local_nonces = None
     if redis is None:
-        nonces: Nonces = LocalNonces(time.monotonic)
+        local_nonces = LocalNonces(time.monotonic)
+        nonces: Nonces = local_nonces
         counters: Counters = LocalCounters(time.monotonic)
     else:
         prefix = settings.CACHES["default"].get("KEY_PREFIX", "gk")
@@ -137,6 +153,7 @@ def _build() -> Runtime:
         ),
         trusted=parse_networks(settings.GATEKEEPER_TRUSTED_PROXIES),
         redis=redis,
+        local_nonces=local_nonces,
     )
 
 

@@ -289,3 +289,7 @@ GATEKEEPER_METRICS_TOKEN = env.str("GATEKEEPER_METRICS_TOKEN", default="")
 # Set by deploy/gunicorn.conf.py: each worker writes its metrics there and /metrics merges them
 # (prometheus_client reads the same variable).
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    # prometheus_client writes there as soon as a metric is defined (at import, by any command,
+    # `migrate` included) and fails on a missing directory: make it, private to this user.
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -139,3 +139,21 @@ def test_a_captured_request_never_replays_after_many_other_signed_requests(world
             assert ask(flood)["X-Auth-Reason"] == "no_permission"
         replay = ask(captured)
     assert (replay.status_code, replay["X-Auth-Reason"]) == (401, "invalid_credentials")
+
+
+def test_the_next_process_takes_over_the_live_nonces(tmp_path):
+    clock = Clock()
+    before = LocalNonces(clock)
+    before.claim("acme", "captured", ttl=600)
+    before.claim("acme", "old", ttl=600)
+    clock.now += 300
+    before.claim("acme", "recent", ttl=600)
+    clock.now += 301
+    before.save(tmp_path / "nonces.json")
+    assert oct((tmp_path / "nonces.json").stat().st_mode & 0o777) == "0o600"
+
+    after = LocalNonces(Clock())
+    assert after.load(tmp_path / "nonces.json") == 1
+    assert not after.claim("acme", "recent", ttl=600), "a replay across a restart is refused"
+    assert after.claim("acme", "captured", ttl=600), "past its window before the restart"
+    assert not (tmp_path / "nonces.json").exists()

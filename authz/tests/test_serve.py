@@ -121,3 +121,14 @@ def test_a_redis_that_may_evict_nonces_is_warned_about(tmp_path):
     assert facts.policy == "allkeys-lru"
     assert "evict" in facts.warning
     assert "noeviction" in facts.warning
+
+
+@pytest.mark.needs("redis")
+def test_check_deploy_warns_about_a_redis_that_may_evict(tmp_path, settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    with own_redis(tmp_path, "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru") as c:
+        settings.REDIS_URL = f"redis://{HOST}:{c.connection_pool.connection_kwargs['port']}/0"
+        with pytest.raises(SystemCheckError, match="authz.W002"):
+            call_command("check", "--deploy", "--fail-level", "WARNING", "--tag", "caches")

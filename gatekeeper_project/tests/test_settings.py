@@ -73,3 +73,37 @@ def test_debug_is_refused_beyond_loopback(debug, hosts, expect_error):
                 call_command("check", tags=["security"])
         else:
             call_command("check", tags=["security"])
+
+
+def test_migrate_makes_a_missing_metrics_directory(tmp_path):
+    """`PROMETHEUS_MULTIPROC_DIR` naming a directory that does not exist yet used to crash every
+    command (issue 10, item 7)."""
+    missing = tmp_path / "not" / "yet" / "there"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GATEKEEPER_")}
+    environ.update(
+        DJANGO_SETTINGS_MODULE="gatekeeper_project.test_settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        PROMETHEUS_MULTIPROC_DIR=str(missing),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input"],
+        cwd=BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert missing.is_dir()
+    assert oct(missing.stat().st_mode & 0o777) == "0o700"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("GATEKEEPER_AUDIT_FLUSH_SECONDS", "soon"), ("GATEKEEPER_AUDIT_FLUSH_SECONDS", "0")],
+)
+def test_a_bad_decision_server_value_names_its_variable(name, value):
+    result = start_django(**{name: value})
+    assert result.returncode != 0
+    assert name in result.stderr
