@@ -105,6 +105,7 @@ NONCES_FILE = "nonces.json"
 def _nonces_file() -> Path:
     return Path(settings.GATEKEEPER_STATE_DIR) / NONCES_FILE
 
+
 _lock = threading.Lock()
 _runtime: Runtime | None = None
 

@@ -130,5 +130,5 @@ def test_check_deploy_warns_about_a_redis_that_may_evict(tmp_path, settings):
 
     with own_redis(tmp_path, "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru") as c:
         settings.REDIS_URL = f"redis://{HOST}:{c.connection_pool.connection_kwargs['port']}/0"
-        with pytest.raises(SystemCheckError, match="authz.W002"):
+        with pytest.raises(SystemCheckError, match=r"authz\.W002"):
             call_command("check", "--deploy", "--fail-level", "WARNING", "--tag", "caches")
