@@ -30,10 +30,19 @@ class _Node(Generic[R]):
     wild: tuple[tuple[int, ...], R] | None = None
 
 
+_RANKS: dict[str, tuple[int, ...]] = {}
+
+
 def _literal_rank(pattern: Pattern) -> tuple[int, ...]:
     """Sort key, larger is more specific: literal count, then literals placed earlier."""
-    flags = tuple(0 if segment.is_param else 1 for segment in pattern.segments)
-    return (pattern.literal_count, *flags)
+    # Snapshots are rebuilt often from mostly the same patterns: rank each text once.
+    rank = _RANKS.get(pattern.text)
+    if rank is None:
+        if len(_RANKS) > 200_000:
+            _RANKS.clear()
+        flags = tuple(0 if segment.is_param else 1 for segment in pattern.segments)
+        rank = _RANKS[pattern.text] = (pattern.literal_count, *flags)
+    return rank
 
 
 class PathTable(Generic[R]):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from django.db import connection
 
-from authz.snapshot import SecretCache, Snapshot, build_snapshot
+from authz.snapshot import BuildCache, Snapshot, build_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,9 @@ class SnapshotHolder:
         on_reload: Callable[[Snapshot], None] | None = None,
         on_failure: Callable[[], None] | None = None,
     ) -> None:
-        secrets = SecretCache()
+        cache = BuildCache()
         self._current_version = current_version
-        self._build = build or (lambda version: build_snapshot(version, secrets))
+        self._build = build or (lambda version: build_snapshot(version, cache))
         self._max_age = max_age
         self._clock = clock
         self._on_reload = on_reload

@@ -98,12 +98,23 @@ def _pattern(text: str) -> Pattern:
     return parse_pattern(text)
 
 
-class SecretCache:
-    """Decrypted HMAC secrets by sealed value, kept from one build to the next: decrypting
-    every secret on every rebuild would cost a Fernet open (tens of microseconds) each."""
+class BuildCache:
+    """What one build can hand the next, so that a rebuild costs what changed:
+
+    - decrypted HMAC secrets by sealed value (a Fernet open costs tens of microseconds);
+    - the route index, reused as long as the routes and their method rules are unchanged
+      (most changes are to clients, keys and permissions)."""
 
     def __init__(self) -> None:
         self._opened: dict[str, bytes] = {}
+        self._route_rows: list[tuple] | None = None
+        self._routes: tuple[RouteIndex[RouteRule], dict[int, RouteRule]] | None = None
+
+    def routes(self, rows: list[tuple]) -> tuple[RouteIndex[RouteRule], dict[int, RouteRule]]:
+        if rows != self._route_rows or self._routes is None:
+            self._routes = _compile_routes(rows)
+            self._route_rows = rows
+        return self._routes
 
     def open_all(self, sealed_values: list[str]) -> dict[str, bytes | None]:
         opened: dict[str, bytes | None] = {}
@@ -120,15 +131,11 @@ class SecretCache:
         return opened
 
 
-def build_snapshot(version: str | None, secrets: SecretCache | None = None) -> Snapshot:
-    """Read the whole configuration in a handful of queries and compile it."""
-    rules: dict[int, dict[str, str]] = {}
-    for route_id, method, auth in RouteMethod.objects.values_list("route_id", "method", "auth"):
-        rules.setdefault(route_id, {})[method] = auth
+def _compile_routes(rows: list[tuple]) -> tuple[RouteIndex[RouteRule], dict[int, RouteRule]]:
+    """(id, domain, pattern, service, ((method, auth), ...)) rows -> the index and the rules."""
     routes: dict[int, RouteRule] = {}
     entries = []
-    rows = Route.objects.order_by("id").values_list("id", "domain", "pattern", "service_name")
-    for route_id, domain, text, service in rows:
+    for route_id, domain, text, service, methods in rows:
         try:
             pattern = _pattern(text)
         except PatternError as exc:
@@ -138,9 +145,25 @@ def build_snapshot(version: str | None, secrets: SecretCache | None = None) -> S
             raise UnreadableRoute(
                 f"route {route_id} has a pattern the engine cannot read: {exc}"
             ) from exc
-        rule = RouteRule(route_id, domain, text, service, rules.get(route_id, {}))
+        rule = RouteRule(route_id, domain, text, service, dict(methods))
         routes[route_id] = rule
         entries.append((domain, pattern, rule))
+    return RouteIndex(entries), routes
+
+
+def build_snapshot(version: str | None, cache: BuildCache | None = None) -> Snapshot:
+    """Read the whole configuration in a handful of queries and compile it."""
+    cache = cache or BuildCache()
+    rules: dict[int, dict[str, str]] = {}
+    for route_id, method, auth in RouteMethod.objects.values_list("route_id", "method", "auth"):
+        rules.setdefault(route_id, {})[method] = auth
+    rows = [
+        (route_id, domain, text, service, tuple(sorted(rules.get(route_id, {}).items())))
+        for route_id, domain, text, service in Route.objects.order_by("id").values_list(
+            "id", "domain", "pattern", "service_name"
+        )
+    ]
+    index, routes = cache.routes(rows)
 
     method_sets: dict[str, frozenset[str]] = {}
     permissions: dict[str, dict[int, frozenset[str]]] = {}
@@ -161,7 +184,7 @@ def build_snapshot(version: str | None, secrets: SecretCache | None = None) -> S
         )
 
     api_keys, revoked_keys, hmac_rows = _credentials()
-    opened = (secrets or SecretCache()).open_all([sealed for _, _, sealed, _ in hmac_rows])
+    opened = cache.open_all([sealed for _, _, sealed, _ in hmac_rows])
     hmac_secrets: dict[str, list[HmacSecret]] = {}
     for cred_id, client_id, sealed, expires in hmac_rows:
         secret = opened[sealed]
@@ -184,9 +207,7 @@ def build_snapshot(version: str | None, secrets: SecretCache | None = None) -> S
             for pk, name, status in Client.objects.values_list("id", "name", "status")
         )
     }
-    return Snapshot(
-        version, time.time(), RouteIndex(entries), routes, clients, api_keys, revoked_keys
-    )
+    return Snapshot(version, time.time(), index, routes, clients, api_keys, revoked_keys)
 
 
 def _credentials() -> tuple[
