@@ -15,8 +15,6 @@ from authz.engine import Decision
 from authz.reasons import Reason
 
 INTERNAL_ERROR = "internal_error"
-# How long a proxy may cache an answer it may cache at all (X-Accel-Expires, seconds).
-CACHE_SECONDS = 1
 
 _CHALLENGES = {
     "api_key": 'Bearer realm="gatekeeper"',
@@ -32,7 +30,16 @@ class Answer:
     body: bytes = b""
 
 
-def answer(decision: Decision, *, passes_statuses: bool) -> Answer:
+def cache_for(decision: Decision, now: float) -> str:
+    """X-Accel-Expires: "0" (never cache), or "@<this second>" for a cacheable decision.
+
+    nginx counts cache lifetimes in whole seconds and keeps an entry to the end of its last
+    second, so a relative "1" would live up to two seconds. An absolute expiry at the end of
+    the current second keeps every cached answer at most one second old."""
+    return f"@{int(now)}" if decision.cacheable else "0"
+
+
+def answer(decision: Decision, *, passes_statuses: bool, now: float) -> Answer:
     reason = decision.reason
     body = b""
     status = reason.status
@@ -48,7 +55,7 @@ def answer(decision: Decision, *, passes_statuses: bool) -> Answer:
         ("X-Auth-Client-ID", client.id if client else ""),
         ("X-Auth-Client-Name", client.name if client else ""),
         ("X-Auth-Route-ID", str(decision.route.id) if decision.allowed and decision.route else ""),
-        ("X-Accel-Expires", str(CACHE_SECONDS if decision.cacheable else 0)),
+        ("X-Accel-Expires", cache_for(decision, now)),
     ]
     usage = decision.usage
     if usage is not None:

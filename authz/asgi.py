@@ -105,15 +105,16 @@ def _answer(incoming: Incoming, shape: shapes.Shape) -> Answer:
         log.exception("decision failed; denying")
         return fault()
     metrics.observe_decision(decision, shape=shape.name, seconds=time.perf_counter() - started)
+    now = time.time()
     runtime.decisions.record(
         decision,
         facts,
         shape=shape.name,
         peer=incoming.peer,
         source_ip=shape.client_address(incoming),
-        now=time.time(),
+        now=now,
     )
-    return answer(decision, passes_statuses=shape.passes_statuses)
+    return answer(decision, passes_statuses=shape.passes_statuses, now=now)
 
 
 def _decide(

@@ -9,6 +9,8 @@
  * returned. Denies get the same answers as the auth_request locations.
  */
 
+const crypto = require('crypto');
+
 // njs variable (declared with js_var in gatekeeper.conf) <- Gatekeeper's answer header.
 const IDENTITY = {
     gk_client_id: 'X-Auth-Client-ID',
@@ -68,4 +70,23 @@ async function check(r) {
     r.internalRedirect('@gk_signed_backend');
 }
 
-export default {check};
+/*
+ * The decision cache's key (gatekeeper.conf, `proxy_cache_key`): HMAC-SHA-256, keyed with
+ * $gk_cache_salt, over everything Gatekeeper decides a cacheable answer from: the method, the
+ * host, the raw target (query included) and every Authorization and X-API-Key header as sent.
+ * A digest, so that no key is ever written into a cache key or a cache file.
+ */
+function cacheKey(r) {
+    const mac = crypto.createHmac('sha256', r.variables.gk_cache_salt);
+    mac.update(r.variables.request_method + '\n' + r.variables.host + '\n' +
+               r.variables.request_uri);
+    r.rawHeadersIn.forEach(function (pair) {
+        const name = pair[0].toLowerCase();
+        if (name === 'authorization' || name === 'x-api-key') {
+            mac.update('\n' + name + ': ' + pair[1]);
+        }
+    });
+    return mac.digest('hex');
+}
+
+export default {check, cacheKey};

@@ -112,6 +112,7 @@ def nginx(
             "GATE_JS": str(GATE_JS),
             "STATE_DIR": str(state),
             "LOG_DIR": str(logs),
+            "CACHE_SALT": "test-salt-0123456789abcdef",
         },
     )
     conf_path = directory / "nginx.conf"
