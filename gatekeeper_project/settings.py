@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "clients",
     "permissions",
     "authz",
+    # Last: the staff's dashboard may import every app above.
+    "dashboard",
     "django_prometheus",
 ]
 
@@ -117,7 +119,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus with every label bounded (a made-up method is `other`).
+    "dashboard.middleware.BoundedPrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "gatekeeper_project.urls"
