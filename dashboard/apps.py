@@ -12,3 +12,8 @@ class DashboardConfig(AppConfig):
 
     name = "dashboard"
     verbose_name = "Dashboard"
+
+    def ready(self) -> None:
+        from dashboard import login_guard
+
+        login_guard.connect()
