@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     # Brute-force protection of the admin login (issue 9): failed logins and lockouts.
     "axes",
     "audit",
