@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authz.engine import RequestFacts
-from authz.explain import Outcome
+from authz.explain import Outcome, explain_as, shadowing
 from authz.explain import explain as explain_request
 from authz.management.commands.explain_request import parse_headers
 from authz.snapshot import build_snapshot
@@ -195,3 +195,44 @@ def test_explain_says_why_a_request_was_refused(world):
     assert result.candidates == ()
     assert "ambiguous_path" in result.refused
     assert (result.reason, result.detail) == ("malformed_request", "ambiguous_path")
+
+
+# --- "as client X" and shadowing between routes -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "client", "reason", "assumed"),
+    [
+        ("GET", "acme", "authenticated", "as acme, with a valid API key"),
+        ("POST", "acme", "authenticated", "as acme, with a valid HMAC signature"),
+        ("DELETE", "acme", "method_not_allowed", "as acme, with a valid API key"),
+        ("GET", "stranger", "no_permission", "as stranger, with a valid API key"),
+        ("POST", "stranger", "invalid_credentials", "stranger holds no live HMAC secret"),
+        ("GET", "sleepy", "client_suspended", "as sleepy, with a valid API key"),
+    ],
+)
+def test_explain_as_a_client_stands_in_its_credential(world, method, client, reason, assumed):
+    snap = build_snapshot(None)
+    (client_id,) = [c.id for c in snap.clients.values() if c.name == client]
+    result = explain_as(client_id, facts(method=method), snap, time.time())
+    assert (result.reason, result.assumed) == (reason, assumed)
+    # The stand-in exists only in the explanation's own copy of the snapshot.
+    assert all(key.credential_id != 0 for key in snap.api_keys.values())
+
+
+def test_route_shadowing_names_both_directions(world):
+    specific = routes.create_route(
+        domain="api.example.com", pattern="/api/data/{id}", methods={"GET": "public"}, actor=ACTOR
+    )
+    narrower = routes.create_route(
+        domain="*", pattern="/api/data/{id}", methods={"GET": "public"}, actor=ACTOR
+    )
+    snap = build_snapshot(None)
+    shadowed_by, shadows = shadowing(world.data.id, snap)
+    assert {(o.route.id, o.how) for o in shadowed_by} == {
+        (specific.id, Outcome.SHADOWED_BY_DOMAIN),
+        (narrower.id, Outcome.OUTRANKED),
+    }
+    assert shadows == ()
+    by_specific = {o.route.id for o in shadowing(specific.id, snap)[1]}
+    assert by_specific == {world.data.id, narrower.id}

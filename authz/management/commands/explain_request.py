@@ -10,12 +10,11 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from authz.engine import RequestFacts
-from authz.explain import Explanation, Outcome, explain
+from authz.explain import Explanation, HeaderError, Outcome, explain, read_headers
 from authz.runtime import get_runtime
 from authz.snapshot import build_snapshot
 from core.commands import GatekeeperCommand
 
-READ_HEADERS = ("authorization", "x-api-key")
 _WINDOWS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
 
 
@@ -87,24 +86,10 @@ def _read_header_lines(path: str) -> list[str]:
 
 
 def parse_headers(raw_headers: list[str]) -> dict[str, str]:
-    """{lower-case name: value} for the headers the engine reads.
-
-    Errors name the header by its position only: a malformed line is often a key pasted
-    without its name (`--header "Bearer $KEY"`), and its text must never be echoed.
-    """
-    headers = {}
-    for number, raw in enumerate(raw_headers, start=1):
-        name, colon, value = raw.partition(":")
-        name = name.strip().lower()
-        if not colon or not name:
-            raise CommandError(f"header {number} is not 'Name: value' (its text is not shown)")
-        if name not in READ_HEADERS:
-            raise CommandError(
-                f"header {number}: only Authorization and X-API-Key are read "
-                "(its text is not shown)"
-            )
-        headers[name] = value.strip()
-    return headers
+    try:
+        return read_headers(raw_headers)
+    except HeaderError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def describe(result: Explanation) -> list[str]:
