@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from authz import metrics_view
 from authz import views as authz_views
+from dashboard import views as dashboard_views
 
 admin.site.site_header = "Gatekeeper"
 admin.site.site_title = "Gatekeeper"
@@ -13,6 +14,9 @@ admin.site.index_title = "Routes, clients and permissions"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # The dashboard's home page and pages, before the admin's own URLs.
+    path("admin/", admin.site.admin_view(dashboard_views.index)),
+    path("admin/dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     # Normally answered by authz.middleware.DecisionShortcut before any other middleware.
     path("authz", authz_views.authz, name="authz"),

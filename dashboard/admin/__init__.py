@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-from dashboard.admin import decisions  # noqa: F401 - registers on import
+from django.contrib import admin
+
+from dashboard.admin import clients, decisions, routes  # noqa: F401 - register on import
+
+# The home page: the overview above Django's list of apps (dashboard.views.index).
+admin.site.index_template = "admin/dashboard/index.html"

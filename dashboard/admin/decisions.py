@@ -13,6 +13,7 @@ import ipaddress
 import uuid
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.core.paginator import Paginator
@@ -121,6 +122,14 @@ class SourceFilter(TextFilter):
             return queryset.none()
 
 
+def tester_link(record: DecisionRecord) -> str:
+    """The access tester, filled in with this request (never a key: none is stored)."""
+    query = {"method": record.method, "host": record.host, "uri": record.path or "/"}
+    if record.client_id is not None:
+        query["client"] = str(record.client_id)
+    return f"{reverse('dashboard:tester')}?{urlencode(query)}"
+
+
 @admin.register(DecisionRecord)
 class DecisionRecordAdmin(ReadOnlyAdmin):
     """Audited decisions: every deny and a sample of allows (GATEKEEPER_AUDIT_ALLOW_SAMPLE)."""
@@ -189,6 +198,7 @@ class DecisionRecordAdmin(ReadOnlyAdmin):
         record = self.get_object(request, object_id)
         extra: dict[str, Any] = {**(extra_context or {})}
         if record is not None:
+            extra["tester_url"] = tester_link(record)
             if record.client_id is not None:
                 extra["client_url"] = reverse(
                     "admin:clients_client_change", args=[record.client_id]
