@@ -39,10 +39,10 @@ def _value(value: Any) -> str:
         return _table(value)
     if isinstance(value, list):
         if not value:
-            return format_html('<span class="quiet">none</span>')
+            return mark_safe('<span class="quiet">none</span>')
         return format_html_join(mark_safe("<br>"), "{}", ((_value(item),) for item in value))
     if value is None or value == "":
-        return format_html('<span class="quiet">-</span>')
+        return mark_safe('<span class="quiet">-</span>')
     return format_html("{}", value)
 
 
