@@ -1,7 +1,7 @@
 """Suite-wide test rules.
 
-`@pytest.mark.needs("postgres" | "redis" | "nginx" | "caddy")` marks a test that needs a real
-part. Without the part it is skipped with a message that says what is missing; under
+`@pytest.mark.needs("postgres" | "redis" | "nginx" | "caddy" | "chromium")` marks a test that
+needs a real part. Without the part it is skipped with a message that says what is missing; under
 `GATEKEEPER_REQUIRE_ALL=1` (what `.ci/run` sets) it fails instead, and so does any other skip,
 so CI cannot pass while quietly testing less.
 """
@@ -14,6 +14,7 @@ import shutil
 import pytest
 
 REQUIRE_ALL = os.environ.get("GATEKEEPER_REQUIRE_ALL") == "1"
+CHROMIUM = "/usr/bin/chromium"
 
 pytest_plugins = ["core.tests.secret_scan"]
 
@@ -36,6 +37,11 @@ def missing_part(part: str) -> str | None:
     if part in ("nginx", "caddy"):
         if shutil.which(part) is None:
             return f"needs {part}: apt-get install -y nginx-light libnginx-mod-http-js caddy"
+        return None
+    if part == "chromium":
+        # Debian's Chromium, driven by Playwright; Playwright never downloads a browser here.
+        if not os.path.exists(CHROMIUM):
+            return f"needs Chromium at {CHROMIUM}: apt-get install -y chromium"
         return None
     if part == "promtool":
         if shutil.which("promtool") is None:

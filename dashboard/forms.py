@@ -54,7 +54,9 @@ class TesterForm(forms.Form):
 class GrantForm(forms.Form):
     """Several routes and methods at once, from the client page."""
 
-    routes = forms.TypedMultipleChoiceField(coerce=int, choices=())
+    routes = forms.TypedMultipleChoiceField(
+        coerce=int, choices=(), widget=forms.CheckboxSelectMultiple
+    )
     methods = forms.MultipleChoiceField(
         choices=[(m, m) for m in METHODS], widget=forms.CheckboxSelectMultiple
     )

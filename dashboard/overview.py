@@ -71,6 +71,8 @@ class Traffic:
     bars: tuple[Bar, ...]
     peak: int
     totals: tuple[tuple[str, int, str], ...]  # (label, count, colour), allowed first
+    start: datetime
+    end: datetime
     width: int
     height: int = CHART_HEIGHT
 
@@ -113,6 +115,8 @@ def traffic(now: datetime) -> Traffic:
         bars=tuple(bars),
         peak=peak,
         totals=tuple((label, totals[label], COLOURS.get(label, "#555")) for label in order),
+        start=start,
+        end=end,
         width=WINDOW_MINUTES * BAR_WIDTH,
     )
 

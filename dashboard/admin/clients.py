@@ -107,6 +107,7 @@ class ClientPage(ClientAdmin):
         now = timezone.now()
         credentials = list(client.credentials.order_by("-created_at"))
         return {
+            "title": f"Client {client.name}",
             "client_page": True,
             "credentials": [(c, credential_state(c, now)) for c in credentials],
             "issue_form": IssueForm(),
