@@ -319,7 +319,7 @@ class ClientAdmin(admin.ModelAdmin):
         )
 
     # The description is lazy so the grace setting is read when the page renders, not at import.
-    @admin.action(description=lazy(_rotate_description, str)(), permissions=["issue"])
+    @admin.action(description=lazy(_rotate_description, str)(), permissions=["rotate"])
     def rotate_api_keys(
         self, request: HttpRequest, queryset: QuerySet[Client]
     ) -> TemplateResponse | None:

@@ -266,6 +266,9 @@ GATEKEEPER_HMAC_MAX_SKEW = env_int("GATEKEEPER_HMAC_MAX_SKEW", 300, minimum=1)
 GATEKEEPER_HMAC_FAIL_OPEN = env_bool("GATEKEEPER_HMAC_FAIL_OPEN", False)
 # Query parameter names that may carry an API key.
 GATEKEEPER_API_KEY_QUERY_PARAMS = env_list("GATEKEEPER_API_KEY_QUERY_PARAMS", ["api_key"])
+# django-axes stores a failed login's query and form; mask what may be a key as well as its
+# own defaults (the password is always masked).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", *GATEKEEPER_API_KEY_QUERY_PARAMS]
 # Default grace period of `rotate_credentials`, in seconds.
 GATEKEEPER_ROTATION_GRACE = env_int("GATEKEEPER_ROTATION_GRACE", 24 * 3600)
 

@@ -118,3 +118,15 @@ def test_direct_use_from_loopback_without_a_proxy_header_works(staff):
     assert logged_in(log_in("alice", PASSWORD, peer="127.0.0.1"))
     log_in("alice", WRONG, peer="127.0.0.1")
     assert AccessAttempt.objects.get(username="alice").ip_address == "127.0.0.1"
+
+
+def test_a_key_in_a_failed_logins_query_is_not_stored(staff):
+    from authz.tests.conftest import ACTOR
+    from clients.services import create_client, issue_api_key
+
+    key = issue_api_key(create_client(name="lost", actor=ACTOR), actor=ACTOR).plaintext
+    browser = Client(REMOTE_ADDR="198.51.100.60")
+    browser.post(f"{LOGIN}?api_key={key}", {"username": "alice", "password": WRONG})
+    attempt = AccessAttempt.objects.get(username="alice")
+    assert key not in attempt.get_data
+    assert "api_key=" in attempt.get_data
