@@ -31,6 +31,7 @@ from clients.models import Client, Credential
 from core.actor import Actor
 from core.commands import validation_message
 from core.errors import GatekeeperError
+from dashboard.admin.page import ObjectPage
 from dashboard.forms import GrantForm
 from permissions import services as permissions
 from permissions.models import Permission, RateLimit
@@ -86,24 +87,11 @@ admin.site.unregister(Client)
 
 
 @admin.register(Client)
-class ClientPage(ClientAdmin):
+class ClientPage(ObjectPage, ClientAdmin):
     inlines = []  # the page lists the credentials itself, with their buttons
     change_form_template = "admin/clients/client/client_page.html"
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        client = self.get_object(request, object_id)
-        extra = {**(extra_context or {})}
-        if client is not None:
-            extra.update(self._page(request, client))
-        return super().change_view(request, object_id, form_url, extra)
-
-    def _page(self, request: HttpRequest, client: Client) -> dict[str, Any]:
+    def page_context(self, request: HttpRequest, client: Client) -> dict[str, Any]:
         now = timezone.now()
         credentials = list(client.credentials.order_by("-created_at"))
         return {

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -27,6 +27,7 @@ from audit.models import DecisionRecord
 from authz import shapes
 from authz.reasons import Detail, Reason
 from clients.models import Client
+from dashboard.admin.page import ObjectPage
 from dashboard.filters import FixedChoicesFilter, RecentFilter, TextFilter
 from routes.models import Route
 
@@ -131,7 +132,7 @@ def tester_link(record: DecisionRecord) -> str:
 
 
 @admin.register(DecisionRecord)
-class DecisionRecordAdmin(ReadOnlyAdmin):
+class DecisionRecordAdmin(ObjectPage, ReadOnlyAdmin):
     """Audited decisions: every deny and a sample of allows (GATEKEEPER_AUDIT_ALLOW_SAMPLE)."""
 
     list_display = ["when", "outcome", "client", "route", "request", "source_ip", "shape"]
@@ -197,21 +198,10 @@ class DecisionRecordAdmin(ReadOnlyAdmin):
         shown = target if len(target) <= PATH_SHOWN else f"{target[: PATH_SHOWN - 1]}…"
         return format_html('<span title="{}">{} {}</span>', target, record.method, shown)
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        record = self.get_object(request, object_id)
-        extra: dict[str, Any] = {**(extra_context or {})}
-        if record is not None:
-            extra["tester_url"] = tester_link(record)
-            if record.client_id is not None:
-                extra["client_url"] = reverse(
-                    "admin:clients_client_change", args=[record.client_id]
-                )
-            if record.route_id is not None:
-                extra["route_url"] = reverse("admin:routes_route_change", args=[record.route_id])
-        return super().change_view(request, object_id, form_url, extra)
+    def page_context(self, request: HttpRequest, record: DecisionRecord) -> dict[str, Any]:
+        links = {"tester_url": tester_link(record)}
+        if record.client_id is not None:
+            links["client_url"] = reverse("admin:clients_client_change", args=[record.client_id])
+        if record.route_id is not None:
+            links["route_url"] = reverse("admin:routes_route_change", args=[record.route_id])
+        return links

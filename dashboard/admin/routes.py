@@ -14,13 +14,14 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Q
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from audit.models import DecisionRecord
 from authz.explain import shadowing
 from authz.runtime import get_runtime
 from core.actor import Actor
 from dashboard.admin.clients import decisions_url, tester_url
+from dashboard.admin.page import ObjectPage
 from permissions.models import Permission
 from routes import services
 from routes.admin import RouteAdmin
@@ -105,7 +106,7 @@ admin.site.unregister(Route)
 
 
 @admin.register(Route)
-class RoutePage(RouteAdmin):
+class RoutePage(ObjectPage, RouteAdmin):
     form = RouteForm
     inlines = []
     change_form_template = "admin/routes/route/route_page.html"
@@ -124,20 +125,7 @@ class RoutePage(RouteAdmin):
         super().save_model(request, obj, form, change)
         services.set_route_methods(obj, form.rules(), actor=Actor.from_request(request))
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        route = self.get_object(request, object_id)
-        extra = {**(extra_context or {})}
-        if route is not None:
-            extra.update(self._page(route))
-        return super().change_view(request, object_id, form_url, extra)
-
-    def _page(self, route: Route) -> dict[str, Any]:
+    def page_context(self, request: HttpRequest, route: Route) -> dict[str, Any]:
         shadowed_by, shadows = shadowing(route.pk, get_runtime().holder.get())
         rules = route.method_rules()
         sample_host = route.domain.removeprefix("*.") if route.domain != "*" else "api.example.com"

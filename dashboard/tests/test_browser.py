@@ -17,8 +17,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from audit.models import DecisionRecord
 from audit.services import add_decision_counts
+from audit.tests.factories import DecisionRecordFactory
 from authz.tests.conftest import ACTOR
 from clients.models import Client, Credential
 from conftest import CHROMIUM
@@ -98,17 +98,11 @@ def test_log_in_and_see_the_overview_with_data(page, world):
                 (now - timedelta(minutes=minutes), "invalid_credentials"): denied // 2,
             }
         )
-    DecisionRecord.objects.create(
-        time=now,
+    DecisionRecordFactory(
         reason="no_permission",
-        client_id=world.acme.id,
-        client_name="acme",
-        route_id=world.admin.id,
-        route_label=str(world.admin),
-        method="GET",
-        host="api.example.com",
+        client=world.acme,
+        route=world.admin,
         path="/api/admin/x",
-        shape="nginx",
     )
     log_in(page)
     assert page.locator("#traffic svg rect").count() >= 8
@@ -204,17 +198,12 @@ def test_grant_several_routes_at_once_and_revoke_a_credential(page, world):
 
 
 def test_a_decision_records_test_this_link(page, world):
-    record = DecisionRecord.objects.create(
-        time=timezone.now(),
+    record = DecisionRecordFactory(
         reason="method_not_allowed",
-        client_id=world.acme.id,
-        client_name="acme",
-        route_id=world.data.id,
-        route_label=str(world.data),
+        client=world.acme,
+        route=world.data,
         method="DELETE",
-        host="api.example.com",
         path="/api/data/7",
-        shape="nginx",
     )
     log_in(page)
     page.goto("/admin/audit/decisionrecord/")

@@ -11,8 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AuditEvent, DecisionRecord
+from audit.models import AuditEvent
 from audit.services import add_decision_counts
+from audit.tests.factories import DecisionRecordFactory
 from authz import runtime
 from authz.tests.conftest import ACTOR
 from clients import services as clients
@@ -45,15 +46,10 @@ def explain(admin_client, **fields: str):
 def test_the_overview_shows_traffic_denials_changes_expiry_idle_and_health(admin_client, world):
     now = timezone.now()
     add_decision_counts({(now, "authenticated"): 40, (now, "no_permission"): 7})
-    DecisionRecord.objects.create(
-        time=now,
+    DecisionRecordFactory(
         reason="no_permission",
-        client_id=world.acme.id,
-        client_name="acme",
-        route_id=world.admin.id,
-        route_label=str(world.admin),
-        method="GET",
-        shape="nginx",
+        client=world.acme,
+        route=world.admin,
     )
     clients.issue_api_key(world.acme, actor=ACTOR, label="soon", expires_at=now + timedelta(days=3))
     Client.objects.filter(name="stranger").update(created_at=now - timedelta(days=60))
@@ -111,16 +107,12 @@ def test_the_tester_refuses_a_malformed_header_without_echoing_it(admin_client, 
 
 
 def test_test_this_links_prefill_the_tester_never_with_a_key(admin_client, world):
-    record = DecisionRecord.objects.create(
-        time=timezone.now(),
+    record = DecisionRecordFactory(
         reason="invalid_credentials",
         detail="unknown_credential",
-        client_id=world.acme.id,
-        client_name="acme",
+        client=world.acme,
         method="POST",
-        host="api.example.com",
         path="/api/data/7",
-        shape="nginx",
     )
     page = admin_client.get(reverse("admin:audit_decisionrecord_change", args=[record.pk]))
     (link,) = re.findall(r'href="(/admin/dashboard/tester/\?[^"]+)"', page.content.decode())
@@ -140,14 +132,11 @@ def test_test_this_links_prefill_the_tester_never_with_a_key(admin_client, world
 
 def test_the_client_page_shows_credentials_permissions_limits_and_decisions(admin_client, world):
     permissions.set_rate_limit(world.acme, limit=100, window="minute", actor=ACTOR)
-    DecisionRecord.objects.create(
-        time=timezone.now(),
+    DecisionRecordFactory(
         reason="method_not_allowed",
-        client_id=world.acme.id,
-        client_name="acme",
+        client=world.acme,
         method="DELETE",
         path="/api/data/9",
-        shape="nginx",
     )
     page = admin_client.get(client_page(world.acme)).content.decode()
     for section in ("credentials", "permissions", "limits", "latest-decisions"):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from audit.models import AuditEvent, DecisionRecord
+from audit.models import AuditEvent
+from audit.tests.factories import DecisionRecordFactory
 from authz.tests.conftest import ACTOR
 from clients.models import Credential
 from clients.services import issue_api_key
@@ -18,9 +19,7 @@ BUTTONS = ["Revoke</button>", 'id="issue-form"', "Rotate API keys", 'id="grant-f
 
 
 def pages(world) -> list[str]:
-    record = DecisionRecord.objects.create(
-        reason="no_permission", shape="nginx", time="2026-11-01T00:00Z"
-    )
+    record = DecisionRecordFactory()
     event = AuditEvent.objects.first()
     return [
         "/admin/",
