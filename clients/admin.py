@@ -78,25 +78,6 @@ class IssueForm(forms.Form):
         return timezone.now() + timedelta(days=days) if days else None
 
 
-class CredentialInline(admin.TabularInline):
-    """Read-only: credentials are issued, rotated and revoked by actions, never typed in."""
-
-    model = Credential
-    fields = readonly_fields = CREDENTIAL_FIELDS
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
-        return False
-
-
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "live_credentials", "created_at"]
@@ -104,7 +85,6 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ["name", "description", "id"]
     fields = ["name", "status", "description", "id", "created_at", "updated_at"]
     readonly_fields = ["id", "created_at", "updated_at"]
-    inlines = [CredentialInline]
     actions = ["issue_api_key", "issue_hmac_secret", "rotate_api_keys", "suspend", "reactivate"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:

@@ -37,12 +37,9 @@ def tester(request: HttpRequest) -> HttpResponse:
         form = TesterForm(request.POST)
         if form.is_valid():
             result = _explain(form)
-        # Whatever happened, the headers are not shown back.
-        data = request.POST.copy()
-        data["headers"] = ""
-        errors = form.errors
-        form = TesterForm(data)
-        form._errors = errors
+        # Whatever happened, the headers are not shown back (the errors stay).
+        form.data = form.data.copy()
+        form.data["headers"] = ""
     else:
         form = TesterForm(initial=request.GET.dict())
     context = {

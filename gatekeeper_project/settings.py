@@ -229,6 +229,8 @@ AXES_RESET_ON_SUCCESS = True
 # last X-Forwarded-For entry (the one that proxy added). See dashboard/login_guard.py.
 AXES_CLIENT_IP_CALLABLE = "dashboard.login_guard.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Failures and lockouts are still logged (warnings); not every successful login and start.
+AXES_VERBOSE = False
 
 # JSON lines (core/logging.py) for log collectors; `LOG_FORMAT=plain` for people reading along.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json").strip().lower()

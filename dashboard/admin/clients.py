@@ -88,7 +88,6 @@ admin.site.unregister(Client)
 
 @admin.register(Client)
 class ClientPage(ObjectPage, ClientAdmin):
-    inlines = []  # the page lists the credentials itself, with their buttons
     change_form_template = "admin/clients/client/client_page.html"
 
     def page_context(self, request: HttpRequest, client: Client) -> dict[str, Any]:
