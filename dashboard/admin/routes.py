@@ -115,9 +115,13 @@ class RoutePage(ObjectPage, RouteAdmin):
         rules = tuple(rule_field(method) for method in METHODS)
         fieldsets = [
             (None, {"fields": [*services.ROUTE_FIELDS, "created_at", "updated_at"]}),
-            ("Method rules (a method without a rule is denied)", {"fields": [rules]}),
+            (
+                "Method rules (a method without a rule is denied)",
+                {"fields": [rules], "classes": ["gk-method-rules"]},
+            ),
         ]
-        if obj is not None:
+        # Only a change that came back (an error, or methods that permissions use) needs it.
+        if obj is not None and request.method == "POST":
             fieldsets.append(("Confirm", {"fields": ["confirm_narrowing"]}))
         return fieldsets
 

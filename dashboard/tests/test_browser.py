@@ -141,6 +141,11 @@ def test_the_access_tester_allowed_denied_and_shadowed(page, world):
     assert "shadowed by a more specific domain" in page.inner_text("#explanation")
     shot(page, "tester-shadowed")
 
+    page.goto(f"/admin/routes/route/{world.public.pk}/change/")
+    assert "shadowed by a more specific domain" in page.inner_text("#shadowing")
+    assert page.locator("select[name^=rule_]").count() == 7
+    shot(page, "route-page")
+
 
 def test_issue_and_rotate_from_the_client_page_shows_each_secret_once(page, world):
     log_in(page)
