@@ -1,9 +1,9 @@
 """Suite-wide test rules.
 
-`@pytest.mark.needs("postgres" | "redis" | "nginx" | "caddy" | "promtool" | "node" | "go")`
-marks a test that needs a real part. Without the part it is skipped with a message that says
-what is missing; under `GATEKEEPER_REQUIRE_ALL=1` (what `.ci/run` sets) it fails instead, and so
-does any other skip, so CI cannot pass while quietly testing less.
+`@pytest.mark.needs("postgres" | "redis" | "nginx" | "caddy" | "promtool" | "node" | "go" |
+"chromium")` marks a test that needs a real part. Without the part it is skipped with a message
+that says what is missing; under `GATEKEEPER_REQUIRE_ALL=1` (what `.ci/run` sets) it fails
+instead, and so does any other skip, so CI cannot pass while quietly testing less.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 REQUIRE_ALL = os.environ.get("GATEKEEPER_REQUIRE_ALL") == "1"
+CHROMIUM = "/usr/bin/chromium"
 
 pytest_plugins = ["core.tests.secret_scan"]
 
@@ -37,6 +38,11 @@ def missing_part(part: str) -> str | None:
     if part in ("nginx", "caddy"):
         if shutil.which(part) is None:
             return f"needs {part}: apt-get install -y nginx-light libnginx-mod-http-js caddy"
+        return None
+    if part == "chromium":
+        # Debian's Chromium, driven by Playwright; Playwright never downloads a browser here.
+        if not os.path.exists(CHROMIUM):
+            return f"needs Chromium at {CHROMIUM}: apt-get install -y chromium"
         return None
     if part == "promtool":
         if shutil.which("promtool") is None:

@@ -1,15 +1,22 @@
+"""The configuration audit trail in the admin, read-only.
+
+The decision records' admin is in `dashboard.admin.decisions`: its rows link to client and
+route pages and to the access tester, which this app may not import.
+"""
+
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import ValidationError
-from django.db.models import Max, Model, QuerySet
+from django.db.models import Model
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from audit.models import AuditEvent, DecisionRecord
+from audit.models import AuditEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,88 +33,62 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _value(value: Any) -> str:
+    """One detail value as HTML: dicts as nested tables, lists one item a line."""
+    if isinstance(value, dict):
+        return _table(value)
+    if isinstance(value, list):
+        if not value:
+            return mark_safe('<span class="quiet">none</span>')
+        return format_html_join(mark_safe("<br>"), "{}", ((_value(item),) for item in value))
+    if value is None or value == "":
+        return mark_safe('<span class="quiet">-</span>')
+    return format_html("{}", value)
+
+
+def _table(detail: dict[str, Any]) -> str:
+    rows = format_html_join(
+        "",
+        '<tr><th scope="row">{}</th><td>{}</td></tr>',
+        ((key.replace("_", " "), _value(value)) for key, value in detail.items()),
+    )
+    return format_html('<table class="audit-detail">{}</table>', rows)
+
+
+def object_url(event: AuditEvent) -> str | None:
+    """The admin page of the event's object, when the admin shows that kind of object."""
+    if not event.object_id or event.action.endswith(".deleted"):
+        return None
+    try:
+        model = apps.get_model(event.object_type)
+    except (LookupError, ValueError):
+        return None
+    if not admin.site.is_registered(model):
+        return None
+    opts = model._meta
+    try:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[event.object_id])
+    except NoReverseMatch:
+        return None
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["time", "actor", "action", "object_type", "object_repr"]
+    list_display = ["time", "actor", "action", "object_link"]
     list_filter = ["action", "object_type", "time"]
     search_fields = ["actor", "action", "object_repr", "object_id"]
     date_hierarchy = "time"
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    fields = ["time", "actor", "action", "object_link", "details"]
+    readonly_fields = fields
 
+    @admin.display(description="object", ordering="object_repr")
+    def object_link(self, event: AuditEvent) -> str:
+        label = event.object_repr or event.object_id or event.object_type
+        url = object_url(event)
+        if url is None:
+            return format_html("{} <small>({})</small>", label, event.object_type)
+        return format_html('<a href="{}">{}</a> <small>({})</small>', url, label, event.object_type)
 
-class _NamedIdFilter(admin.SimpleListFilter):
-    """Filter on an id column, offering each id under the latest name recorded with it (the
-    rows name clients and routes themselves: this app cannot look them up)."""
-
-    id_field = ""
-    name_field = ""
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        named = (
-            DecisionRecord.objects.exclude(**{self.id_field: None})
-            .order_by()
-            .values(self.id_field)
-            .annotate(name=Max(self.name_field))
-        )
-        choices = [
-            (str(row[self.id_field]), row["name"] or str(row[self.id_field])) for row in named
-        ]
-        return sorted(choices, key=lambda choice: choice[1].lower())
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        if not value:
-            return queryset
-        try:
-            return queryset.filter(**{self.id_field: value})
-        except (ValidationError, ValueError) as exc:
-            # What the admin's own field filters do: back to the list with "?e=1".
-            raise IncorrectLookupParameters(exc) from exc
-
-
-class ClientFilter(_NamedIdFilter):
-    title = "client"
-    parameter_name = id_field = "client_id"
-    name_field = "client_name"
-
-
-class RouteFilter(_NamedIdFilter):
-    title = "route"
-    parameter_name = id_field = "route_id"
-    name_field = "route_label"
-
-
-@admin.register(DecisionRecord)
-class DecisionRecordAdmin(ReadOnlyAdmin):
-    """Audited decisions: every deny and a sample of allows (GATEKEEPER_AUDIT_ALLOW_SAMPLE)."""
-
-    list_display = [
-        "time",
-        "reason",
-        "detail",
-        "client",
-        "route",
-        "method",
-        "host",
-        "path",
-        "source_ip",
-        "shape",
-    ]
-    list_filter = ["reason", ClientFilter, RouteFilter, "shape", "time"]
-    search_fields = ["client_name", "path", "host", "source_ip"]
-    date_hierarchy = "time"
-    readonly_fields = [f.name for f in DecisionRecord._meta.fields]
-    # The table grows by every deny: skip the extra COUNT(*) of all rows on each page.
-    show_full_result_count = False
-
-    @admin.display(description="client", ordering="client_name")
-    def client(self, record: DecisionRecord) -> str:
-        if record.client_id is None:
-            return "-"
-        return format_html('<a href="?client_id={}">{}</a>', record.client_id, record.client_name)
-
-    @admin.display(description="route", ordering="route_id")
-    def route(self, record: DecisionRecord) -> str:
-        if record.route_id is None:
-            return "-"
-        return format_html('<a href="?route_id={}">{}</a>', record.route_id, record.route_label)
+    @admin.display(description="details")
+    def details(self, event: AuditEvent) -> str:
+        return _table(event.detail) if event.detail else "-"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, DecisionCount
 from core.actor import Actor
 
 
@@ -36,3 +38,34 @@ def record(
         object_repr=object_repr,
         detail=detail or {},
     )
+
+
+def add_decision_counts(counts: Mapping[tuple[datetime, str], int]) -> None:
+    """Add `{(minute, reason): n}` to the per-minute decision counts, in one statement.
+
+    The decision writer calls this once per flush with what it counted in memory since the
+    last one. Several processes add to the same rows at once, so the addition happens in the
+    database (`INSERT ... ON CONFLICT DO UPDATE SET count = count + excluded.count`, the same
+    on PostgreSQL and SQLite), never as a read-modify-write. Times are cut to their minute.
+    """
+    rows: dict[tuple[datetime, str], int] = {}
+    for (when, reason), n in counts.items():
+        if n <= 0:
+            continue
+        minute = when.astimezone(UTC).replace(second=0, microsecond=0)
+        rows[(minute, reason)] = rows.get((minute, reason), 0) + n
+    if not rows:
+        return
+    table = connection.ops.quote_name(DecisionCount._meta.db_table)
+    values = ", ".join(["(%s, %s, %s)"] * len(rows))
+    # The field prepares the value as the backend stores it (SQLite keeps naive UTC text).
+    stored = DecisionCount._meta.get_field("minute")
+    params: list[object] = []
+    for (minute, reason), n in sorted(rows.items()):
+        params.extend([stored.get_db_prep_value(minute, connection), reason, n])
+    sql = (
+        f"INSERT INTO {table} (minute, reason, count) VALUES {values} "  # noqa: S608 - no input
+        f"ON CONFLICT (minute, reason) DO UPDATE SET count = {table}.count + excluded.count"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

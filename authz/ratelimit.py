@@ -51,6 +51,9 @@ class Counters(Protocol):
     def hit(self, keys: Sequence[tuple[str, int]]) -> list[int]:
         """Increment each (key, ttl seconds) counter at once; return the new counts."""
 
+    def peek(self, keys: Sequence[str]) -> list[int]:
+        """The current counts, without counting (0 for a window nobody used)."""
+
 
 # INCR every counter; a counter that this call created gets its window as its TTL (later hits
 # never extend it). One script, so the whole check is one atomic command.
@@ -71,12 +74,18 @@ class RedisCounters:
     """Counters in Redis, shared by every process and instance."""
 
     def __init__(self, client: object, prefix: str) -> None:
+        self._client = client
         self._prefix = prefix
         self._hit = client.register_script(_HIT_SCRIPT)  # type: ignore[attr-defined]
 
     def hit(self, keys: Sequence[tuple[str, int]]) -> list[int]:
         names = [f"{self._prefix}:{key}" for key, _ in keys]
         return [int(count) for count in self._hit(keys=names, args=[ttl for _, ttl in keys])]
+
+    def peek(self, keys: Sequence[str]) -> list[int]:
+        names = [f"{self._prefix}:{key}" for key in keys]
+        values = self._client.mget(names)  # type: ignore[attr-defined]
+        return [int(value or 0) for value in values]
 
 
 class LocalCounters:
@@ -100,6 +109,12 @@ class LocalCounters:
                 self._counts[key] = (count + 1, expires)
                 counts.append(count + 1)
             return counts
+
+    def peek(self, keys: Sequence[str]) -> list[int]:
+        now = self._clock()
+        with self._lock:
+            found = [self._counts.get(key, (0, now)) for key in keys]
+        return [count if expires > now else 0 for count, expires in found]
 
 
 class RateLimiter:
@@ -139,6 +154,15 @@ class RateLimiter:
         ]
         # The tightest: an exceeded one first (the longest wait), else the fewest remaining.
         return min(usages, key=lambda u: (not u.exceeded, u.remaining, -u.reset))
+
+    def usage(self, client_id: str, limits: Sequence[Limit], now: float) -> list[int] | None:
+        """How much of each limit's current window is used, without counting a decision
+        (the admin's client page). None when the store cannot be reached."""
+        keys = [_key(client_id, lim, int(now // lim.window) * lim.window) for lim in limits]
+        try:
+            return self._counters.peek(keys) if keys else []
+        except Exception:
+            return None
 
     def _unavailable(self, exc: Exception) -> None:
         if self._on_error is not None:

@@ -111,6 +111,12 @@ class SnapshotHolder:
             raise SnapshotUnavailable(self.last_error or "no snapshot yet")
         return snapshot
 
+    def fresh(self) -> Snapshot:
+        """Refresh now if the version changed, then the snapshot: for processes without a
+        refresher thread (the admin, commands), where one version query per use is cheap."""
+        self.refresh()
+        return self.get()
+
     def invalidate(self) -> None:
         """Rebuild on the next refresh, whatever the version says (tests, operator tools)."""
         self._forced = True

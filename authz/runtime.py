@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from audit.services import add_decision_counts
 from authz import metrics, redis_server
 from authz.decision_log import DecisionLog
 from authz.engine import EngineConfig
@@ -183,6 +184,7 @@ def _decision_log() -> DecisionLog:
     decisions.on_drop = metrics.AUDIT_DROPPED.inc
     decisions.on_sample = metrics.AUDIT_SAMPLED.inc
     decisions.on_depth = metrics.AUDIT_QUEUE_DEPTH.set
+    decisions.on_counts = add_decision_counts
     return decisions
 
 

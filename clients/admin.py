@@ -1,26 +1,33 @@
 """Clients and credentials in the admin. Every write goes through `clients.services`.
 
-A new key or secret is shown once, in the response to the action that made it
-(`admin/clients/secret_once.html`, not cached). It never goes into the session, the messages
-framework, a form field or a log line; afterwards only its prefix is visible.
+Issuing, rotating and the list's actions are POSTs that redirect to a page showing the new
+secrets exactly once (`clients.reveal`, `admin/clients/secret_once.html`, not cached); a
+reload says "already shown" and never issues another. A secret never goes into the session,
+the messages framework, a form field, a URL or a log line; afterwards only its prefix is
+visible. The client page's sections that need other apps (permissions, limits, decisions)
+are added by `dashboard.admin.clients`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import lazy
+from django.views.decorators.http import require_POST
 
-from clients import services
+from clients import reveal, services
 from clients.models import Client, Credential
 from core.actor import Actor
 from core.commands import validation_message
@@ -50,23 +57,25 @@ def _error_text(exc: Exception) -> str:
     return validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
 
 
-class CredentialInline(admin.TabularInline):
-    """Read-only: credentials are issued, rotated and revoked by actions, never typed in."""
+def _form_errors(form: forms.Form) -> str:
+    return "; ".join(
+        f"{form.fields[name].label or name}: {' '.join(errors)}"
+        if name in form.fields
+        else " ".join(errors)
+        for name, errors in form.errors.items()
+    )
 
-    model = Credential
-    fields = readonly_fields = CREDENTIAL_FIELDS
-    extra = 0
-    can_delete = False
-    show_change_link = True
 
-    def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
-        return False
+class IssueForm(forms.Form):
+    """The client page's "issue a credential" form."""
 
-    def has_change_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
-        return False
+    kind = forms.ChoiceField(choices=Credential.Kind.choices)
+    label = forms.CharField(max_length=100, required=False)
+    expires_in_days = forms.IntegerField(min_value=1, max_value=3650, required=False)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
-        return False
+    def expires_at(self) -> datetime | None:
+        days = self.cleaned_data.get("expires_in_days")
+        return timezone.now() + timedelta(days=days) if days else None
 
 
 @admin.register(Client)
@@ -76,7 +85,6 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ["name", "description", "id"]
     fields = ["name", "status", "description", "id", "created_at", "updated_at"]
     readonly_fields = ["id", "created_at", "updated_at"]
-    inlines = [CredentialInline]
     actions = ["issue_api_key", "issue_hmac_secret", "rotate_api_keys", "suspend", "reactivate"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
@@ -91,6 +99,124 @@ class ClientAdmin(admin.ModelAdmin):
 
     def has_issue_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("clients.add_credential")
+
+    def has_rotate_permission(self, request: HttpRequest) -> bool:
+        # A rotation issues a credential and puts a deadline on the existing ones.
+        return request.user.has_perms(["clients.add_credential", "clients.change_credential"])
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("clients.change_credential")
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        own = [
+            path(
+                "secret/<str:token>/",
+                wrap(self.secret_view),
+                name=f"{name}_secret",
+            ),
+            path(
+                "<path:object_id>/credentials/issue/",
+                wrap(require_POST(self.issue_view)),
+                name=f"{name}_issue",
+            ),
+            path(
+                "<path:object_id>/credentials/rotate/",
+                wrap(require_POST(self.rotate_view)),
+                name=f"{name}_rotate",
+            ),
+            path(
+                "<path:object_id>/credentials/<int:credential_id>/revoke/",
+                wrap(require_POST(self.revoke_view)),
+                name=f"{name}_revoke",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _client_or_404(self, request: HttpRequest, object_id: str) -> Client:
+        client = self.get_object(request, object_id)
+        if client is None:
+            raise Http404("No such client.")
+        return client
+
+    def _back(self, client: Client) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:clients_client_change", args=[client.pk]))
+
+    def issue_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """One new API key or HMAC secret, with an optional label and expiry."""
+        if not self.has_issue_permission(request):
+            raise PermissionDenied
+        client = self._client_or_404(request, object_id)
+        form = IssueForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, _form_errors(form), messages.ERROR)
+            return self._back(client)
+        issue = {
+            Credential.Kind.API_KEY: services.issue_api_key,
+            Credential.Kind.HMAC: services.issue_hmac_secret,
+        }[form.cleaned_data["kind"]]
+        try:
+            issued = issue(
+                client,
+                actor=Actor.from_request(request),
+                label=form.cleaned_data["label"],
+                expires_at=form.expires_at(),
+            )
+        except (ValidationError, GatekeeperError) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return self._back(client)
+        return self._redirect_to_secrets(request, [issued])
+
+    def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_rotate_permission(request):
+            raise PermissionDenied
+        client = self._client_or_404(request, object_id)
+        kind = request.POST.get("kind", "")
+        if kind not in Credential.Kind.values:
+            self.message_user(request, "Choose API keys or HMAC secrets to rotate.", messages.ERROR)
+            return self._back(client)
+        try:
+            issued = services.rotate_credentials(
+                client, kind=kind, grace=_rotation_grace(), actor=Actor.from_request(request)
+            )
+        except (ValidationError, GatekeeperError) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return self._back(client)
+        return self._redirect_to_secrets(request, [issued])
+
+    def revoke_view(self, request: HttpRequest, object_id: str, credential_id: int) -> HttpResponse:
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        client = self._client_or_404(request, object_id)
+        credential = get_object_or_404(Credential, pk=credential_id, client=client)
+        try:
+            services.revoke_credential(credential, actor=Actor.from_request(request))
+        except GatekeeperError as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+        else:
+            self.message_user(
+                request,
+                f"Revoked {credential} of {client}: it stopped working now.",
+                messages.SUCCESS,
+            )
+        return self._back(client)
+
+    def secret_view(self, request: HttpRequest, token: str) -> HttpResponse:
+        """The secrets behind `token`, exactly once; afterwards "already shown"."""
+        shown = reveal.take(token, user_id=request.user.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "New secrets" if shown else "Already shown",
+            "issued": shown or [],
+            "grace": format_duration(_rotation_grace()),
+        }
+        response = TemplateResponse(
+            request, "admin/clients/secret_once.html", context, status=200 if shown else 410
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
     def save_model(self, request: HttpRequest, obj: Client, form: object, change: bool) -> None:
         actor = Actor.from_request(request)
@@ -133,7 +259,7 @@ class ClientAdmin(admin.ModelAdmin):
         queryset: QuerySet[Client],
         title: str,
         issue: Callable[[Client, Actor], services.IssuedSecret],
-    ) -> TemplateResponse | None:
+    ) -> HttpResponse | None:
         actor = Actor.from_request(request)
         try:
             # All or nothing: a secret issued but never shown would be a dead credential.
@@ -142,15 +268,13 @@ class ClientAdmin(admin.ModelAdmin):
         except (ValidationError, GatekeeperError) as exc:
             self.message_user(request, _error_text(exc), messages.ERROR)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.model._meta,
-            "issued": issued,
-        }
-        response = TemplateResponse(request, "admin/clients/secret_once.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return self._redirect_to_secrets(request, issued)
+
+    def _redirect_to_secrets(
+        self, request: HttpRequest, issued: list[services.IssuedSecret]
+    ) -> HttpResponseRedirect:
+        token = reveal.stash(issued, user_id=request.user.pk)
+        return HttpResponseRedirect(reverse("admin:clients_client_secret", args=[token]))
 
     @admin.action(description="Issue API key", permissions=["issue"])
     def issue_api_key(
@@ -175,7 +299,7 @@ class ClientAdmin(admin.ModelAdmin):
         )
 
     # The description is lazy so the grace setting is read when the page renders, not at import.
-    @admin.action(description=lazy(_rotate_description, str)(), permissions=["issue"])
+    @admin.action(description=lazy(_rotate_description, str)(), permissions=["rotate"])
     def rotate_api_keys(
         self, request: HttpRequest, queryset: QuerySet[Client]
     ) -> TemplateResponse | None:

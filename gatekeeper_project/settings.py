@@ -9,6 +9,7 @@ with an `ImproperlyConfigured` error that names the variable.
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -108,11 +109,16 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    # Brute-force protection of the admin login (issue 9): failed logins and lockouts.
+    "axes",
     "audit",
     "routes",
     "clients",
     "permissions",
     "authz",
+    # Last: the staff's dashboard may import every app above.
+    "dashboard",
     "django_prometheus",
 ]
 
@@ -129,7 +135,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus with every label bounded (a made-up method is `other`).
+    "dashboard.middleware.BoundedPrometheusAfterMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with 429.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks the lockout before any other backend tries the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "gatekeeper_project.urls"
@@ -213,6 +228,22 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
+# --- admin login: brute-force protection (django-axes, kept in the database: no Redis needed) ---
+# After this many failed logins a username is locked (from every address), and so is the
+# address (for every username), until the cool-off has passed or staff reset it
+# (`manage.py axes_reset`, or delete the row under "Access attempts").
+AXES_FAILURE_LIMIT = env_int("GATEKEEPER_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("GATEKEEPER_LOGIN_COOLOFF", 900, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_RESET_ON_SUCCESS = True
+# The client address of a login: the peer, or behind a proxy in GATEKEEPER_TRUSTED_PROXIES the
+# last X-Forwarded-For entry (the one that proxy added). See dashboard/login_guard.py.
+AXES_CLIENT_IP_CALLABLE = "dashboard.login_guard.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Failures and lockouts are still logged (warnings); not every successful login and start.
+AXES_VERBOSE = False
+
 # JSON lines (core/logging.py) for log collectors; `LOG_FORMAT=plain` for people reading along.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json").strip().lower()
 if LOG_FORMAT not in ("json", "plain"):
@@ -263,6 +294,9 @@ GATEKEEPER_HMAC_MAX_SKEW = env_int("GATEKEEPER_HMAC_MAX_SKEW", 300, minimum=1)
 GATEKEEPER_HMAC_FAIL_OPEN = env_bool("GATEKEEPER_HMAC_FAIL_OPEN", False)
 # Query parameter names that may carry an API key.
 GATEKEEPER_API_KEY_QUERY_PARAMS = env_list("GATEKEEPER_API_KEY_QUERY_PARAMS", ["api_key"])
+# django-axes stores a failed login's query and form; mask what may be a key as well as its
+# own defaults (the password is always masked).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", *GATEKEEPER_API_KEY_QUERY_PARAMS]
 # Default grace period of `rotate_credentials`, in seconds.
 GATEKEEPER_ROTATION_GRACE = env_int("GATEKEEPER_ROTATION_GRACE", 24 * 3600)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from authz import metrics_view
+from dashboard import views as dashboard_views
 
 admin.site.site_header = "Gatekeeper"
 admin.site.site_title = "Gatekeeper"
@@ -14,6 +15,9 @@ admin.site.index_title = "Routes, clients and permissions"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # The dashboard's home page and pages, before the admin's own URLs.
+    path("admin/", admin.site.admin_view(dashboard_views.index)),
+    path("admin/dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("metrics", metrics_view.metrics, name="metrics"),
 ]

@@ -41,3 +41,37 @@ def test_the_trail_is_staff_only(client):
     response = client.get(reverse("admin:audit_auditevent_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_an_event_reads_as_a_table_with_a_link_to_its_object(admin_client):
+    route = RouteFactory(pattern="/api/readable/*")
+    event = record(
+        Actor("user", "alice"),
+        "route.updated",
+        route,
+        detail={"domain": "*", "changed": {"pattern": ["/api/old/*", "/api/readable/*"]}},
+    )
+    page = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
+    content = page.content.decode()
+    assert '<table class="audit-detail">' in content
+    assert '<th scope="row">changed</th>' in content
+    assert "/api/old/*<br>/api/readable/*" in content
+    assert '{"domain"' not in content  # no raw JSON
+    assert reverse("admin:routes_route_change", args=[route.pk]) in content
+    # No stray help text under the fields.
+    assert 'class="help"' not in content
+    listed = admin_client.get(reverse("admin:audit_auditevent_changelist")).content.decode()
+    assert reverse("admin:routes_route_change", args=[route.pk]) in listed
+
+
+def test_a_deleted_object_is_named_without_a_link(admin_client):
+    event = record(
+        Actor.system("test"),
+        "route.deleted",
+        object_type="routes.route",
+        object_id="99999",
+        object_repr="*/api/gone/*",
+    )
+    page = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
+    assert b"*/api/gone/*" in page.content
+    assert reverse("admin:routes_route_change", args=[99999]).encode() not in page.content

@@ -39,6 +39,13 @@ def run_action(admin_client, action: str, *objects, url: str = CLIENTS):
     )
 
 
+def secret_page(admin_client, response):
+    """Follow the POST's redirect to the page that shows the new secrets once."""
+    assert response.status_code == 302
+    assert "/secret/" in response["Location"]
+    return admin_client.get(response["Location"])
+
+
 def assert_nowhere_after(admin_client, plaintext: str, credential: Credential) -> None:
     """After the shown-once page: no page, no table, no session, no message holds it."""
     pages = [
@@ -197,7 +204,8 @@ def test_status_actions(admin_client, action, start, end):
 def test_issue_api_key_shows_the_key_once_and_keeps_it_nowhere(admin_client, caplog):
     client = ClientFactory(name="acme")
     with caplog.at_level(logging.DEBUG):
-        response = run_action(admin_client, "issue_api_key", client)
+        posted = run_action(admin_client, "issue_api_key", client)
+        response = secret_page(admin_client, posted)
         assert response.status_code == 200
         assert "admin/clients/secret_once.html" in [t.name for t in response.templates]
         assert "no-store" in response["Cache-Control"]
@@ -208,6 +216,12 @@ def test_issue_api_key_shows_the_key_once_and_keeps_it_nowhere(admin_client, cap
         assert b"acme" in response.content
         credential = Credential.objects.get(client=client)
         assert credential.digest == keys.digest(plaintext)
+        # A reload shows nothing and issues nothing.
+        again = admin_client.get(posted["Location"])
+        assert again.status_code == 410
+        assert b"already shown" in again.content
+        assert plaintext.encode() not in again.content
+        assert Credential.objects.filter(client=client).count() == 1
         assert_nowhere_after(admin_client, plaintext, credential)
     assert not [r for r in caplog.records if plaintext in r.getMessage()]
     assert AuditEvent.objects.get(action="credential.issued").actor == "user:admin"
@@ -216,10 +230,11 @@ def test_issue_api_key_shows_the_key_once_and_keeps_it_nowhere(admin_client, cap
 def test_issue_hmac_secret_shows_the_secret_once_and_keeps_it_nowhere(admin_client, caplog):
     client = ClientFactory(name="signer")
     with caplog.at_level(logging.DEBUG):
-        response = run_action(admin_client, "issue_hmac_secret", client)
+        response = secret_page(admin_client, run_action(admin_client, "issue_hmac_secret", client))
         credential = Credential.objects.get(client=client)
         plaintext = encryption.unseal(credential.secret_encrypted)
         assert response.content.count(plaintext.encode()) == 1
+        assert b"byteforge_hmac import HMACClient" in response.content
         assert str(client.pk).encode() in response.content  # HMAC clients sign with it
         assert "no-store" in response["Cache-Control"]
         assert_nowhere_after(admin_client, plaintext, credential)
@@ -228,7 +243,7 @@ def test_issue_hmac_secret_shows_the_secret_once_and_keeps_it_nowhere(admin_clie
 
 def test_issuing_for_several_clients_shows_each_key(admin_client):
     clients = ClientFactory.create_batch(3)
-    response = run_action(admin_client, "issue_api_key", *clients)
+    response = secret_page(admin_client, run_action(admin_client, "issue_api_key", *clients))
     found = NEW_KEY.findall(response.content)
     assert len(set(found)) == 3
     digests = set(Credential.objects.values_list("digest", flat=True))
@@ -239,7 +254,7 @@ def test_rotate_action_shows_the_new_key_and_when_the_old_one_stops(admin_client
     client = ClientFactory()
     old = ApiKeyFactory(client=client)
     with override_settings(GATEKEEPER_ROTATION_GRACE=3600):
-        response = run_action(admin_client, "rotate_api_keys", client)
+        response = secret_page(admin_client, run_action(admin_client, "rotate_api_keys", client))
     (plaintext,) = NEW_KEY.findall(response.content)
     old.refresh_from_db()
     assert timedelta(minutes=59) < old.expires_at - timezone.now() <= timedelta(hours=1)

@@ -39,7 +39,16 @@ ISSUERS = {
     "clients.services._new_credential": lambda result, args: result[1],
     "clients.encryption.seal": lambda result, args: args[0],
 }
-AUDIT_MODELS = ("audit.AuditEvent", "audit.DecisionRecord", "admin.LogEntry")
+# Rows that keep what requests carried: the audit trails, the admin's history, and
+# django-axes' login attempts (which store the login page's query and form, password masked).
+AUDIT_MODELS = (
+    "audit.AuditEvent",
+    "audit.DecisionRecord",
+    "admin.LogEntry",
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
+)
 # Keys and imported credentials are printable ASCII without spaces, so a secret in a text lies
 # within one such run at least MIN_LENGTH long.
 _RUN = re.compile(rf"[!-~]{{{MIN_LENGTH},}}")

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from authz.engine import RequestFacts, decide
-from authz.nonces import DryNonces
-from authz.normalize import Malformed, normalize_host, normalize_target
+from authz.engine import RequestFacts
+from authz.explain import Explanation, HeaderError, Outcome, explain, read_headers
 from authz.runtime import get_runtime
 from authz.snapshot import build_snapshot
 from core.commands import GatekeeperCommand
+
+_WINDOWS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
 
 
 class Command(GatekeeperCommand):
     help = (
         "Explain the decision for one request: the normalised host and path, every domain "
         "entry that applies and what it matched, the chosen route, the method rule, the "
-        "authentication outcome, the permission and the final reason. Reads the current "
-        "configuration from the database; changes nothing (an HMAC nonce is not consumed)."
+        "client, the permission, the rate limit that would apply, and the final reason. "
+        "Reads the current configuration from the database; changes nothing (no HMAC nonce "
+        "is consumed, no rate limit counted). A key given with --header is visible to other "
+        "users in `ps` and stays in your shell history: pass credentials with "
+        "--headers-file FILE, or --headers-file - to read them from standard input."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,12 +38,22 @@ class Command(GatekeeperCommand):
             action="append",
             default=[],
             metavar="'NAME: VALUE'",
-            help="A request header (repeatable): Authorization or X-API-Key.",
+            help="A request header (repeatable): Authorization or X-API-Key. Shows the value "
+            "in `ps` and shell history; prefer --headers-file for keys.",
+        )
+        parser.add_argument(
+            "--headers-file",
+            metavar="PATH",
+            help="Read headers from a file, one 'Name: value' a line ('-': standard input), "
+            "so a key never appears on the command line.",
         )
         parser.add_argument("--body", default="", help="The request body (for HMAC signatures).")
 
     def run(self, *args: Any, **options: Any) -> None:
-        headers = _parse_headers(options["header"])
+        lines = list(options["header"])
+        if options["headers_file"]:
+            lines.extend(_read_header_lines(options["headers_file"]))
+        headers = parse_headers(lines)
         facts = RequestFacts(
             method=options["method"],
             host=options["host"],
@@ -46,54 +62,66 @@ class Command(GatekeeperCommand):
             api_key_header=headers.get("x-api-key"),
             body=options["body"].encode(),
         )
-        snap = build_snapshot(version=None)
-        line = self.stdout.write
-        try:
-            host = normalize_host(facts.host)
-            target = normalize_target(facts.target)
-        except Malformed as exc:
-            line(f"normalise     refused: {exc} ({exc.detail})")
-            host = target = None
-        if host is not None and target is not None:
-            line(f"normalise     host {host}  path {target.path}")
-            matched = None
-            for domain, table in snap.index.tables_for(host):
-                route = table.match(target.path)
-                verdict = f"route {route.id} {route}" if route else "no matching pattern"
-                if route and matched is not None:
-                    verdict += f"  (shadowed by route {matched.id}, a more specific domain)"
-                line(f"candidates    domain {domain:<24} {verdict}")
-                matched = matched or route
-            if matched is None:
-                line("route         none")
-            else:
-                rule = matched.methods.get(facts.method)
-                line(f"route         {matched.id} {matched} (service {matched.service or '-'})")
-                line(f"method rule   {facts.method}: {rule or 'not configured'}")
-        config = get_runtime().config
-        decision = decide(facts, snap, time.time(), nonces=DryNonces(), config=config)
-        if decision.client is not None:
-            allowed = decision.client.permissions.get(decision.route.id) if decision.route else None
-            line(
-                f"client        {decision.client.name} ({decision.client.id}), "
-                f"status {decision.client.status}, credential {decision.credential_id}"
-            )
-            line(f"permission    {', '.join(sorted(allowed)) if allowed else 'none on this route'}")
-        detail = f" ({decision.detail})" if decision.detail else ""
-        style = self.style.SUCCESS if decision.allowed else self.style.ERROR
-        line(style(f"decision      {decision.reason.status} {decision.reason}{detail}"))
-
-
-def _parse_headers(raw_headers: list[str]) -> dict[str, str]:
-    headers = {}
-    for raw in raw_headers:
-        name, colon, value = raw.partition(":")
-        if not colon or not name.strip():
-            raise CommandError(f"--header wants 'Name: value', got {raw.split(':')[0]!r}")
-        headers[name.strip().lower()] = value.strip()
-    unknown = set(headers) - {"authorization", "x-api-key"}
-    if unknown:
-        raise CommandError(
-            f"only Authorization and X-API-Key are read, not {', '.join(sorted(unknown))}"
+        result = explain(
+            facts, build_snapshot(version=None), time.time(), config=get_runtime().config
         )
-    return headers
+        for line in describe(result):
+            self.stdout.write(line)
+        style = self.style.SUCCESS if result.allowed else self.style.ERROR
+        detail = f" ({result.detail})" if result.detail else ""
+        self.stdout.write(style(f"decision      {result.status} {result.reason}{detail}"))
+
+
+def _read_header_lines(path: str) -> list[str]:
+    if path == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(
+                f"--headers-file: cannot read {path}: {type(exc).__name__}"
+            ) from None
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def parse_headers(raw_headers: list[str]) -> dict[str, str]:
+    try:
+        return read_headers(raw_headers)
+    except HeaderError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def describe(result: Explanation) -> list[str]:
+    """The explanation as aligned lines, every step but the final decision."""
+    if result.refused is not None:
+        return [f"normalise     refused: {result.refused}"]
+    lines = [f"normalise     host {result.host}  path {result.path}"]
+    lines.append(f"domains       {', '.join(result.domains) or 'none applies to this host'}")
+    chosen = next((c for c in result.candidates if c.outcome is Outcome.CHOSEN), None)
+    for candidate in result.candidates:
+        verdict = f"route {candidate.route.id} {candidate.route}"
+        if candidate.outcome is Outcome.SHADOWED_BY_DOMAIN and chosen is not None:
+            verdict += f"  (shadowed by route {chosen.route.id}, a more specific domain)"
+        elif candidate.outcome is Outcome.OUTRANKED and chosen is not None:
+            verdict += f"  (outranked by route {chosen.route.id}, a more specific pattern)"
+        lines.append(f"candidates    domain {candidate.domain:<24} {verdict}")
+    route = result.route
+    if route is None:
+        lines.append("route         none")
+        return lines
+    lines.append(f"route         {route.id} {route} (service {route.service or '-'})")
+    lines.append(f"method rule   {result.method}: {result.method_rule or 'not configured'}")
+    if result.client is not None:
+        client = result.client
+        lines.append(
+            f"client        {client.name} ({client.id}), status {client.status}, "
+            f"credential {result.credential_id}"
+        )
+        held = ", ".join(result.permission) if result.permission else "none on this route"
+        lines.append(f"permission    {held}")
+        for limit in result.rate_limits:
+            scope = "all routes" if limit.route_id is None else f"route {limit.route_id}"
+            window = _WINDOWS.get(limit.window, f"{limit.window}s")
+            lines.append(f"rate limit    {limit.limit}/{window} on {scope} (not counted here)")
+    return lines
