@@ -33,7 +33,7 @@ django.setup()
 from django.conf import settings  # noqa: E402 - after setup
 from prometheus_client import CONTENT_TYPE_LATEST  # noqa: E402
 
-from authz import health, metrics, metrics_view, shapes  # noqa: E402
+from authz import health, metrics, metrics_view, observers, shapes  # noqa: E402
 from authz.answer import Answer, answer, fault  # noqa: E402
 from authz.engine import Decision, RequestFacts, decide, malformed  # noqa: E402
 from authz.incoming import Incoming, collect_headers  # noqa: E402
@@ -106,6 +106,7 @@ def _answer(incoming: Incoming, shape: shapes.Shape) -> Answer:
         return fault()
     metrics.observe_decision(decision, shape=shape.name, seconds=time.perf_counter() - started)
     now = time.time()
+    observers.notify(decision, now)
     runtime.decisions.record(
         decision,
         facts,
@@ -137,7 +138,7 @@ def _decide(
         limiter=runtime.limiter,
         config=runtime.config,
     )
-    if decision.credential_id is not None:
+    if decision.credential_id is not None and decision.detail is None:
         runtime.usage.note(decision.credential_id, now)
     return decision, facts
 

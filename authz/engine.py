@@ -171,8 +171,12 @@ class _Outcome:
     detail: Detail | None
 
 
-def _failed(detail: Detail, client: ClientEntry | None = None) -> _Outcome:
-    return _Outcome(client, None, detail)
+def _failed(
+    detail: Detail, client: ClientEntry | None = None, credential_id: int | None = None
+) -> _Outcome:
+    """A failure; `client` and `credential_id` only when the credential names them (an expired
+    or revoked one), for the audit trail and events, never for the identity headers."""
+    return _Outcome(client, credential_id, detail)
 
 
 def _authenticate(
@@ -203,13 +207,17 @@ def _check_key(plaintext: str, snap: Snapshot, now: float) -> _Outcome:
         revoked = revoked or snap.revoked_keys.get(stored)
     if found is None:
         if revoked is not None:
-            return _failed(Detail.REVOKED_CREDENTIAL, snap.clients.get(revoked))
+            return _failed(
+                Detail.REVOKED_CREDENTIAL,
+                snap.clients.get(revoked.client_id),
+                revoked.credential_id,
+            )
         return _failed(Detail.UNKNOWN_CREDENTIAL)
     client = snap.clients.get(found.client_id)
     if client is None:
         return _failed(Detail.UNKNOWN_CREDENTIAL)
     if found.expires_at is not None and found.expires_at <= now:
-        return _failed(Detail.EXPIRED_CREDENTIAL, client)
+        return _failed(Detail.EXPIRED_CREDENTIAL, client, found.credential_id)
     return _Outcome(client, found.credential_id, None)
 
 

@@ -85,7 +85,7 @@ class Snapshot:
     routes: Mapping[int, RouteRule]
     clients: Mapping[str, ClientEntry]
     api_keys: Mapping[str, ApiKey]  # digest -> key
-    revoked_keys: Mapping[str, str] = field(default_factory=dict)  # digest -> client id
+    revoked_keys: Mapping[str, ApiKey] = field(default_factory=dict)  # digest -> revoked key
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -211,11 +211,11 @@ def build_snapshot(version: str | None, cache: BuildCache | None = None) -> Snap
 
 
 def _credentials() -> tuple[
-    dict[str, ApiKey], dict[str, str], list[tuple[int, str, str, float | None]]
+    dict[str, ApiKey], dict[str, ApiKey], list[tuple[int, str, str, float | None]]
 ]:
     """Live API keys by digest, recently revoked keys by digest, and live HMAC rows."""
     api_keys: dict[str, ApiKey] = {}
-    revoked_keys: dict[str, str] = {}
+    revoked_keys: dict[str, ApiKey] = {}
     hmac_rows: list[tuple[int, str, str, float | None]] = []
     since = timezone.now() - REVOKED_KEYS_KEPT
     rows = Credential.objects.filter(revoked_at__isnull=True) | Credential.objects.filter(
@@ -226,7 +226,7 @@ def _credentials() -> tuple[
     ):
         client_key = str(client_id)
         if revoked is not None:
-            revoked_keys[digest] = client_key
+            revoked_keys[digest] = ApiKey(cred_id, client_key, _epoch(expires))
         elif kind == Credential.Kind.API_KEY:
             api_keys[digest] = ApiKey(cred_id, client_key, _epoch(expires))
         else:
