@@ -267,11 +267,10 @@ def test_get_route_says_which_route_is_missing(domain, pattern):
     assert str(caught.value) == f"no route {domain}{pattern}"
 
 
-def test_route_changes_reach_the_deciders_on_commit(django_capture_on_commit_callbacks):
-    before = config_version.ensure()
-    with django_capture_on_commit_callbacks(execute=True):
-        route = new_route(methods={"GET": "api_key"})
+@pytest.mark.django_db(transaction=True)
+def test_route_changes_reach_the_deciders_with_their_commit():
+    before = config_version.current()
+    route = new_route(methods={"GET": "api_key"})
     after_create = config_version.current()
-    with django_capture_on_commit_callbacks(execute=True):
-        set_route_methods(route, {"GET": "hmac"}, actor=ALICE)
+    set_route_methods(route, {"GET": "hmac"}, actor=ALICE)
     assert len({before, after_create, config_version.current()}) == 3
