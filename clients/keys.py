@@ -21,12 +21,14 @@ import hashlib
 import secrets
 import string
 
+from core.redaction import SHORTEST_SECRET
+
 SCHEME = "gk"
 ALGORITHM = "sha256"
 PREFIX_LENGTH = 8
 SECRET_LENGTH = 32
 # Imported keys: the floor keeps out obvious placeholders; the ceiling keeps headers sane.
-IMPORT_MIN_LENGTH = 8
+IMPORT_MIN_LENGTH = SHORTEST_SECRET
 IMPORT_MAX_LENGTH = 512
 # How much of a legacy key the admin and the audit trail may show.
 LEGACY_DISPLAY_LENGTH = 4
