@@ -25,6 +25,7 @@ from clients.models import Client, Credential
 from core import config_version
 from core.actor import Actor
 from core.errors import Conflict, NotFound
+from core.redaction import quote_short
 
 REENCRYPT_BATCH = 500
 
@@ -47,7 +48,10 @@ class IssuedSecret:
 def _check_status(status: str) -> None:
     if status not in Client.Status.values:
         raise ValidationError(
-            {"status": f"Unknown status {status!r}; use {', '.join(Client.Status.values)}."}
+            {
+                "status": f"{quote_short(status)} is not a status; "
+                f"use {', '.join(Client.Status.values)}."
+            }
         )
 
 
@@ -143,7 +147,7 @@ def get_client(name_or_id: str) -> Client:
     try:
         return Client.objects.get(name__iexact=name_or_id)
     except Client.DoesNotExist:
-        raise NotFound(f"No client is named {name_or_id!r} or has that id.") from None
+        raise NotFound(f"No client has the name or id {quote_short(name_or_id)}.") from None
 
 
 # --- credentials ------------------------------------------------------------------------------
@@ -272,7 +276,7 @@ def rotate_credentials(
     old credential while they switch to the new one."""
     if kind not in Credential.Kind.values:
         raise ValidationError(
-            {"kind": f"Unknown kind {kind!r}; use {', '.join(Credential.Kind.values)}."}
+            {"kind": f"{quote_short(kind)} is not a kind; use {', '.join(Credential.Kind.values)}."}
         )
     if grace < timedelta(0):
         raise ValidationError({"grace": "The grace period cannot be negative."})
@@ -320,7 +324,13 @@ def get_credential(*, prefix: str | None = None, pk: int | None = None) -> Crede
     matches = Credential.objects.select_related("client").filter(prefix=prefix)
     candidates = list(matches.filter(revoked_at__isnull=True)) or list(matches)
     if not candidates:
-        raise NotFound(f"No credential has the prefix {prefix!r}.")
+        whole_key = keys.parse_prefix(prefix or "")
+        if whole_key is not None:
+            raise NotFound(
+                f"That is a whole API key, not its prefix: pass only its prefix "
+                f"{keys.SCHEME}_{whole_key}."
+            )
+        raise NotFound(f"No credential has the prefix {quote_short(prefix)}.")
     if len(candidates) > 1:
         ids = ", ".join(f"{c.pk} ({c.client})" for c in candidates)
         raise Conflict(f"The prefix {prefix!r} matches several credentials: ids {ids}.")

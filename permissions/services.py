@@ -16,6 +16,7 @@ from audit.services import record
 from clients.models import Client
 from core.actor import Actor
 from core.errors import NotFound
+from core.redaction import quote_short
 from permissions.models import Permission, RateLimit
 from routes import patterns
 from routes.models import Route
@@ -178,7 +179,10 @@ def set_rate_limit(
         raise ValidationError({"limit": "The limit is a whole number of at least 1."})
     if window not in RateLimit.Window.values:
         raise ValidationError(
-            {"window": f"{window!r} is not a window; use {', '.join(RateLimit.Window.values)}."}
+            {
+                "window": f"{quote_short(window)} is not a window; "
+                f"use {', '.join(RateLimit.Window.values)}."
+            }
         )
     if route is not None and not Route.objects.filter(pk=route.pk).exists():
         raise NotFound(f"Route {route} does not exist.")

@@ -71,7 +71,10 @@ def test_a_route_without_methods_is_allowed():
         ({"pattern": "/api/users/"}, {"pattern": "trailing '/'"}),
         ({"domain": "a b", "pattern": "api"}, {"domain": "found ' '", "pattern": "starts with"}),
         ({"methods": {"FETCH": "api_key"}}, {"methods": "'FETCH' is not a method"}),
-        ({"methods": {"GET": "password"}}, {"methods": "'password' is not an auth requirement"}),
+        (
+            {"methods": {"GET": "root"}},
+            {"methods": "GET: 'root' is not an auth requirement"},
+        ),
         ({"methods": {"GET": "public", "get": "hmac"}}, {"methods": "GET is given twice"}),
         (
             {"pattern": "/api/x;y", "methods": {"GET": "nope"}},
@@ -264,7 +267,7 @@ def test_get_route_says_which_route_is_missing(domain, pattern):
     new_route("/api/x", domain="api.example.com")
     with pytest.raises(NotFound) as caught:
         get_route(domain, pattern)
-    assert str(caught.value) == f"no route {domain}{pattern}"
+    assert str(caught.value) == f"no route '{domain}{pattern}'"
 
 
 def test_route_changes_reach_the_deciders_on_commit(django_capture_on_commit_callbacks):

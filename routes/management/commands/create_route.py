@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from core.commands import GatekeeperCommand
+from core.redaction import quote_short
 from routes.models import Auth
 from routes.services import create_route
 
@@ -14,7 +15,7 @@ def method_rule(text: str) -> tuple[str, str]:
     """argparse `type=` for METHOD[:AUTH]; the service validates the names."""
     method, _, auth = text.partition(":")
     if not method:
-        raise argparse.ArgumentTypeError(f"{text!r} is not METHOD or METHOD:AUTH")
+        raise argparse.ArgumentTypeError(f"{quote_short(text)} is not METHOD or METHOD:AUTH")
     return method, auth or Auth.API_KEY.value
 
 
