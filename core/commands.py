@@ -25,6 +25,8 @@ from core.redaction import quote_short
 
 # An option name like --dry-runn is safe to repeat; any other unrecognized word may be a key.
 _OPTION_NAME = re.compile(r"--?[a-z][a-z0-9-]*")
+# Past tenses that do not follow the rules of `_past`.
+_IRREGULAR_PAST = {"set": "set", "leave": "left"}
 
 
 class _DryRunRollback(Exception):
@@ -40,6 +42,16 @@ def validation_message(error: ValidationError) -> str:
             parts.extend(f"{label}{message}" for message in errors)
         return "; ".join(parts)
     return "; ".join(error.messages)
+
+
+def _past(verb: str) -> str:
+    if verb in _IRREGULAR_PAST:
+        return _IRREGULAR_PAST[verb]
+    if verb.endswith("e"):
+        return f"{verb}d"
+    if verb.endswith("y"):
+        return f"{verb[:-1]}ied"
+    return f"{verb}ed"
 
 
 def duration_argument(text: str):
@@ -87,6 +99,7 @@ class GatekeeperCommand(BaseCommand):
     """Base for commands that call services. Subclasses implement `run(**options)`."""
 
     supports_dry_run = False
+    dry_run = False
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -106,8 +119,9 @@ class GatekeeperCommand(BaseCommand):
         return Actor.cli(self.__module__.rsplit(".", 1)[-1])
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.dry_run = bool(options.get("dry_run"))
         try:
-            if options.get("dry_run"):
+            if self.dry_run:
                 with self._rolled_back():
                     self.run(*args, **options)
                 self.stdout.write(self.style.WARNING("Dry run: nothing was changed."))
@@ -120,6 +134,12 @@ class GatekeeperCommand(BaseCommand):
 
     def run(self, *args: Any, **options: Any) -> None:
         raise NotImplementedError
+
+    def did(self, verb: str) -> str:
+        """How a result line starts: `did("delete")` is "Deleted", or "Would delete" in a dry
+        run. Every command phrases what it changed through this, so that a dry run (which runs
+        the real services and rolls back) never claims a change it did not keep."""
+        return f"Would {verb}" if self.dry_run else _past(verb).capitalize()
 
     @contextmanager
     def _rolled_back(self) -> Iterator[None]:

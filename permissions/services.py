@@ -51,14 +51,24 @@ def _normalize(methods: Iterable[str]) -> tuple[str, ...]:
 
 
 @transaction.atomic
-def grant(client: Client, route: Route, methods: Iterable[str], *, actor: Actor) -> Permission:
-    """Allow `client` to call `route` with exactly `methods` (replacing what it had there).
+def grant(
+    client: Client,
+    route: Route,
+    methods: Iterable[str],
+    *,
+    actor: Actor,
+    exactly: bool = False,
+) -> Permission:
+    """Allow `client` to call `route` with `methods` too, keeping what it holds there; with
+    `exactly=True`, with `methods` only (what a declarative file and the admin form mean).
 
-    Granting the methods it already has changes nothing and writes no audit row.
+    A grant that changes nothing writes no audit row. (`revoke` takes methods away.)
     """
-    wanted = check_methods(route, methods, lock=True)
+    asked = check_methods(route, methods, lock=True)
     permission = _locked_permission(client, route)
     previous = permission.method_list if permission else ()
+    held = set(asked) if exactly else set(asked) | set(previous)
+    wanted = tuple(m for m in patterns.METHODS if m in held)
     if previous == wanted:
         return permission
     if permission is None:

@@ -100,7 +100,10 @@ class _Applier:
             spec = change.spec
             assert isinstance(spec, PermissionSpec)
             client = self.clients[change.owner]
-            permissions.grant(client, self.routes[spec.route], spec.methods, actor=self.actor)
+            # The file is declarative: a permission holds exactly the methods it lists.
+            permissions.grant(
+                client, self.routes[spec.route], spec.methods, actor=self.actor, exactly=True
+            )
         else:
             spec = change.spec
             assert isinstance(spec, RateLimitSpec)

@@ -79,7 +79,7 @@ def test_apply_creates_what_the_file_names_through_the_audited_services(apply):
         "+ credential acme api_key (generated)",
         "+ permission acme */api/data/* (GET, POST)",
         "+ rate limit acme per minute on all routes (limit 100)",
-        "5 created, 0 updated, 0 deleted, 0 unchanged",
+        "Applied: 5 created, 0 updated, 0 deleted, 0 unchanged",
     ]
     route = Route.objects.get()
     assert (route.service_name, route.method_rules()) == (
@@ -125,7 +125,7 @@ def test_dry_run_prints_the_diff_changes_nothing_and_shows_no_secret(apply):
 
     assert "+ credential acme api_key (generated)" in out
     assert out.endswith(
-        "5 created, 0 updated, 0 deleted, 0 unchanged\nDry run: nothing was changed.\n"
+        "Would apply: 5 created, 0 updated, 0 deleted, 0 unchanged\nDry run: nothing was changed.\n"
     )
     assert "gk_" not in out
     assert database_state() == before
@@ -151,7 +151,7 @@ def test_the_diff_shows_each_created_updated_and_deleted_object(apply):
         "- route */api/old/*",
         "+ route */api/x (GET:api_key)",
         "~ client acme: status active -> suspended",
-        "1 created, 1 updated, 2 deleted, 0 unchanged",
+        "Applied: 1 created, 1 updated, 2 deleted, 0 unchanged",
     ]
     acme.refresh_from_db()
     assert acme.status == "suspended"
@@ -179,7 +179,7 @@ def test_permission_and_rate_limit_changes_replace_the_old_values(apply):
     assert out.splitlines() == [
         "~ permission acme */api/data/*: methods GET, POST -> GET",
         "~ rate limit acme per minute on all routes: limit 100 -> 250",
-        "0 created, 2 updated, 0 deleted, 3 unchanged",
+        "Applied: 0 created, 2 updated, 0 deleted, 3 unchanged",
     ]
     assert Permission.objects.get().methods == "GET"
     assert RateLimit.objects.get().limit == 250
@@ -196,7 +196,7 @@ def test_without_prune_unnamed_objects_are_left_alone_and_counted(apply):
     out = apply(FULL)
 
     assert out == (
-        "No changes.\n4 object(s) the file does not name were left alone (--prune deletes them).\n"
+        "No changes.\nLeft alone 4 object(s) the file does not name (--prune deletes them).\n"
     )
     assert (Route.objects.count(), Client.objects.count(), Permission.objects.count()) == (2, 2, 2)
 
@@ -217,7 +217,7 @@ def test_prune_deletes_unnamed_objects_but_never_credentials_of_kept_clients(app
         "- rate limit acme per day on all routes",
         "- client bystander",
         "- route */api/extra",
-        "0 created, 0 updated, 4 deleted, 5 unchanged",
+        "Applied: 0 created, 0 updated, 4 deleted, 5 unchanged",
     ]
     assert list(Client.objects.values_list("name", flat=True)) == ["acme"]
     assert acme.credentials.count() == 2

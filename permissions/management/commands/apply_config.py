@@ -59,7 +59,7 @@ class Command(GatekeeperCommand):
                 f"{path}: {problems}; nothing was changed.\n{lines}",
                 returncode=INVALID_FILE,
             ) from exc
-        self.report(applied, dry_run=options["dry_run"])
+        self.report(applied)
 
     def read(self, path: str) -> str:
         if path == "-":
@@ -72,24 +72,25 @@ class Command(GatekeeperCommand):
         except UnicodeDecodeError as exc:
             raise CommandError(f"Cannot read {path}: it is not UTF-8 text.") from exc
 
-    def report(self, applied: Applied, *, dry_run: bool) -> None:
+    def report(self, applied: Applied) -> None:
         plan = applied.plan
         styles = {Op.CREATE: self.style.SUCCESS, Op.UPDATE: self.style.WARNING}
         for change in plan.changes:
             self.stdout.write(str(change), styles.get(change.op, self.style.ERROR))
         if plan.changes:
             self.stdout.write(
-                f"{plan.count(Op.CREATE)} created, {plan.count(Op.UPDATE)} updated, "
-                f"{plan.count(Op.DELETE)} deleted, {plan.unchanged} unchanged"
+                f"{self.did('apply')}: {plan.count(Op.CREATE)} created, "
+                f"{plan.count(Op.UPDATE)} updated, {plan.count(Op.DELETE)} deleted, "
+                f"{plan.unchanged} unchanged"
             )
         else:
             self.stdout.write("No changes.")
         if plan.left_alone:
             self.stdout.write(
-                f"{plan.left_alone} object(s) the file does not name were left alone "
+                f"{self.did('leave')} alone {plan.left_alone} object(s) the file does not name "
                 "(--prune deletes them)."
             )
-        if applied.generated and not dry_run:
+        if applied.generated and not self.dry_run:
             self.stdout.write(
                 self.style.WARNING(
                     "Generated credentials: each secret below is shown only now and cannot be "

@@ -70,8 +70,7 @@ class Command(GatekeeperCommand):
             methods=methods,
             actor=self.actor,
         )
-        summary = f"{route} ({describe_rules(route.method_rules())})"
-        if options["dry_run"]:
-            self.stdout.write(f"Would create route {summary}")
-        else:
-            self.stdout.write(self.style.SUCCESS(f"Created route {route.pk} {summary}"))
+        # A dry run's id belongs to a row that is rolled back: do not show it.
+        label = str(route) if self.dry_run else f"{route.pk} {route}"
+        summary = f"{label} ({describe_rules(route.method_rules())})"
+        self.stdout.write(self.style.SUCCESS(f"{self.did('create')} route {summary}"))
