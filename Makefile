@@ -27,8 +27,9 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 .env: | $(VENV)/.runtime
 	@$(PY) -c 'import secrets; from cryptography.fernet import Fernet; \
 	print("SECRET_KEY=" + secrets.token_urlsafe(50)); \
-	print("GATEKEEPER_SECRET_KEYS=" + Fernet.generate_key().decode())' > .env
-	@echo "Wrote .env with a new SECRET_KEY and GATEKEEPER_SECRET_KEYS (keep it secret)."
+	print("GATEKEEPER_SECRET_KEYS=" + Fernet.generate_key().decode()); \
+	print("GATEKEEPER_KEY_PEPPERS=" + secrets.token_urlsafe(32))' > .env
+	@echo "Wrote .env with a new SECRET_KEY, GATEKEEPER_SECRET_KEYS and GATEKEEPER_KEY_PEPPERS (keep it secret)."
 
 migrate: $(VENV)/.runtime .env
 	mkdir -p var

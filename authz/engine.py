@@ -16,7 +16,7 @@ from authz.ratelimit import Usage
 from authz.reasons import Detail, Reason
 from authz.signatures import find_signer, timestamp_fresh
 from authz.snapshot import ClientEntry, RouteRule, Snapshot
-from clients.keys import digest
+from clients.keys import lookup_digests
 from routes.models import Auth
 
 _KEY_AUTHS = frozenset({Auth.API_KEY, Auth.ANY})
@@ -146,8 +146,10 @@ def _authenticate(
     if presented.api_key is not None:
         if auth not in _KEY_AUTHS:
             return None, None, Detail.WRONG_AUTH_TYPE
-        # A miss costs the same as a hit: one digest and one dict lookup.
-        key = snap.api_keys.get(digest(presented.api_key))
+        # A miss costs the same as a hit: every stored form computed and looked up, always.
+        key = next(
+            filter(None, [snap.api_keys.get(d) for d in lookup_digests(presented.api_key)]), None
+        )
         if key is None:
             return None, None, Detail.UNKNOWN_CREDENTIAL
         if key.expires_at is not None and key.expires_at <= now:

@@ -40,6 +40,8 @@ class IssuedSecret:
     credential: Credential
     plaintext: str = field(repr=False)
     retiring: tuple[Credential, ...] = ()
+    # For the operator, e.g. that an imported key is short enough to be guessed.
+    warnings: tuple[str, ...] = ()
 
 
 # --- clients ----------------------------------------------------------------------------------
@@ -187,9 +189,14 @@ def _new_credential(
             plaintext, _, digest = keys.generate()
         else:
             _check_imported(value, "key")
-            plaintext, digest = value, keys.digest(value)
-        # Say only that the key is taken: naming its holder would confirm a guessed key.
-        if Credential.objects.filter(digest=digest).exists():
+            try:
+                digest = keys.peppered_digest(value)
+            except keys.NoPepper as exc:
+                raise ValidationError({"key": str(exc)}) from None
+            plaintext = value
+        # Say only that the key is taken: naming its holder would confirm a guessed key. Every
+        # form it may be stored under counts (an earlier import may be plain SHA-256).
+        if Credential.objects.filter(digest__in=keys.lookup_digests(plaintext)).exists():
             raise ValidationError({"key": "This API key is already in use."})
         credential = Credential(
             client=client, kind=kind, prefix=keys.display_prefix(plaintext), digest=digest
@@ -229,7 +236,11 @@ def _issue(
     )
     detail = {**_audit_detail(credential), "imported": value is not None}
     record(actor, "credential.issued", credential, detail=detail)
-    return IssuedSecret(credential=credential, plaintext=plaintext)
+    noun = "key" if kind == Credential.Kind.API_KEY else "secret"
+    warning = keys.short_key_warning(value, noun) if value is not None else None
+    return IssuedSecret(
+        credential=credential, plaintext=plaintext, warnings=(warning,) if warning else ()
+    )
 
 
 @transaction.atomic
@@ -241,7 +252,11 @@ def issue_api_key(
     expires_at: datetime | None = None,
     plaintext: str | None = None,
 ) -> IssuedSecret:
-    """Issue a new API key, or import a legacy one (any shape) when `plaintext` is given."""
+    """Issue a new API key, or import a legacy one (any shape) when `plaintext` is given.
+
+    An imported key is stored under a keyed hash (GATEKEEPER_KEY_PEPPERS must be set, else a
+    ValidationError on "key"); a short one comes back with a warning in `warnings`.
+    """
     return _issue(
         client,
         Credential.Kind.API_KEY,

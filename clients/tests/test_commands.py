@@ -85,7 +85,7 @@ def test_create_client_dry_run_creates_nothing_and_prints_no_secret():
 def test_create_client_imports_a_legacy_key_from_stdin_without_printing_it():
     output = run("create_client", "--name", "acme", "--import-key-stdin", stdin="old-key-0001\n")
     credential = Credential.objects.get(client__name="acme")
-    assert credential.digest == keys.digest("old-key-0001")
+    assert credential.digest == keys.peppered_digest("old-key-0001")
     assert "old-key-0001" not in output
     assert WARNING not in output
 
@@ -232,7 +232,7 @@ def test_issue_credential_imports_from_stdin_and_never_prints_the_value(flag, ki
     output = run("issue_credential", client.name, "--kind", kind, flag, stdin=f"{value}\n")
     credential = client.credentials.get()
     if kind == "api_key":
-        assert credential.digest == keys.digest(value)
+        assert credential.digest == keys.peppered_digest(value)
     else:
         assert encryption.unseal(credential.secret_encrypted) == value
     assert value not in output
@@ -329,8 +329,8 @@ def test_revoke_credential_by_prefix_or_id():
 
 
 def test_revoke_credential_with_an_ambiguous_prefix_lists_ids_and_nothing_secret():
-    first = ApiKeyFactory(plaintext="dupe-key-0001")
-    second = ApiKeyFactory(plaintext="dupe-key-0002")
+    first = ApiKeyFactory(plaintext="dupe-key-000000000001")
+    second = ApiKeyFactory(plaintext="dupe-key-000000000002")
     message = fails("revoke_credential", "--prefix", "dupe")
     assert str(first.pk) in message
     assert str(second.pk) in message

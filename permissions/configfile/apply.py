@@ -53,6 +53,8 @@ class GeneratedSecret:
 class Applied:
     plan: Plan
     generated: tuple[GeneratedSecret, ...]
+    # `<location>: <warning>` for the operator, e.g. an imported key short enough to guess.
+    warnings: tuple[str, ...] = ()
 
 
 @transaction.atomic
@@ -72,7 +74,7 @@ def apply_config(config: Config, issues: list[Issue], *, prune: bool, actor: Act
             raise ApplyError(_failure(change, validation_message(exc))) from exc
         except (GatekeeperError, IntegrityError) as exc:
             raise ApplyError(_failure(change, str(exc))) from exc
-    return Applied(plan, tuple(applier.generated))
+    return Applied(plan, tuple(applier.generated), tuple(applier.warnings))
 
 
 def _failure(change: Change, message: str) -> str:
@@ -86,6 +88,7 @@ class _Applier:
         self.routes: dict[RouteKey, Route] = dict(plan.routes)
         self.clients: dict[str, Client] = dict(plan.clients)
         self.generated: list[GeneratedSecret] = []
+        self.warnings: list[str] = []
 
     def run(self, change: Change) -> None:
         if change.op is Op.DELETE:
@@ -184,6 +187,7 @@ class _Applier:
             issued = clients.issue_hmac_secret(
                 client, label=spec.label, secret=spec.value, actor=self.actor
             )
+        self.warnings.extend(f"{spec.location}: {warning}" for warning in issued.warnings)
         if spec.value is None:
             self.generated.append(
                 GeneratedSecret(client.name, client.pk, spec.kind, spec.label, issued.plaintext)

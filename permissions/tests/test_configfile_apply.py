@@ -252,7 +252,7 @@ def test_an_imported_api_key_is_stored_as_its_digest_and_imported_once(apply):
 
     assert "+ credential legacy api_key (imported)" in first
     assert "LEGACY-abc-123456" not in first
-    assert Credential.objects.get().digest == keys.digest("LEGACY-abc-123456")
+    assert Credential.objects.get().digest == keys.peppered_digest("LEGACY-abc-123456")
     assert apply(text) == "No changes.\n"
 
 

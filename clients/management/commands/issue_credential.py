@@ -33,6 +33,8 @@ def report_issued(
             f"{credential.client} (credential id {credential.pk}, expires {expires})."
         )
     )
+    for warning in issued.warnings:
+        command.stdout.write(command.style.WARNING(warning))
     if show_secret:
         command.stdout.write(issued.plaintext)
         command.stdout.write(

@@ -90,6 +90,8 @@ class Command(GatekeeperCommand):
                 f"{self.did('leave')} alone {plan.left_alone} object(s) the file does not name "
                 "(--prune deletes them)."
             )
+        for warning in applied.warnings:
+            self.stdout.write(self.style.WARNING(warning))
         if applied.generated and not self.dry_run:
             self.stdout.write(
                 self.style.WARNING(
