@@ -126,6 +126,9 @@ class _Applier:
             clients.delete_client(target, actor=self.actor)
         elif change.noun is Noun.PERMISSION:
             permissions.revoke(target.client, target.route, actor=self.actor)
+        elif change.noun is Noun.CREDENTIAL:
+            # Revoked, not deleted: the row stays so the audit trail can still name it.
+            clients.revoke_credential(target, actor=self.actor)
         else:
             permissions.remove_rate_limit(target, actor=self.actor)
 

@@ -8,7 +8,9 @@ reads and never writes, so `--dry-run` and the real run print the same plan.
 Identities: a route is its normalised domain and pattern; a client its id when the file gives
 one, else its name (any case); a permission its (client, route); a rate limit its (client,
 route or none, window). A credential with a value is matched by that value; one without is
-matched by (kind, label), so applying a file twice generates nothing the second time.
+matched by (kind, label), newest first, so applying a file twice generates nothing the second
+time. With --prune, the credentials a client entry lists are its whole set: every other live
+credential of that client is revoked (kept as a revoked row, so the audit trail can name it).
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ class _Planner:
         self.plan_clients()
         # Deletions first, narrowest first: a revoked permission is its own audited change,
         # and nothing the file creates can collide with what it deletes.
-        nouns = [Noun.PERMISSION, Noun.RATE_LIMIT, Noun.CLIENT, Noun.ROUTE]
+        nouns = [Noun.PERMISSION, Noun.RATE_LIMIT, Noun.CREDENTIAL, Noun.CLIENT, Noun.ROUTE]
         deletions = sorted(self.deletions, key=lambda change: nouns.index(change.noun))
         writes = sorted(self.writes, key=lambda change: list(Noun).index(change.noun))
         return Plan(
@@ -284,6 +286,9 @@ class _Planner:
 
     def plan_credentials(self, spec: ClientSpec, row: Client | None) -> None:
         live = [c for c in row.credentials.all() if c.is_live(self.now)] if row else []
+        # Newest first: after a rotation, an entry without a value is the new credential, and
+        # the one on its way out is what --prune revokes.
+        live.sort(key=lambda c: (c.created_at, c.pk), reverse=True)
         held: set[int] = set()
         wanted: dict[tuple[str, str], list[CredentialSpec]] = {}
         for cred in spec.credentials:
@@ -299,10 +304,20 @@ class _Planner:
         # Entries without a value are satisfied by live credentials of their kind and label
         # that no imported value claimed; only the shortfall is generated.
         for (kind, label), entries in wanted.items():
-            have = sum(1 for c in live if c.pk not in held and (c.kind, c.label) == (kind, label))
-            self.unchanged += min(have, len(entries))
-            for cred in entries[have:]:
+            have = [c for c in live if c.pk not in held and (c.kind, c.label) == (kind, label)]
+            kept = have[: len(entries)]
+            held.update(c.pk for c in kept)
+            self.unchanged += len(kept)
+            for cred in entries[len(kept) :]:
                 self.create_credential(spec, cred, "generated")
+        for credential in live:
+            if credential.pk not in held:
+                subject = f"{spec.name} {credential.kind} {credential.prefix}" + (
+                    f" [{credential.label}]" if credential.label else ""
+                )
+                self.leftover(
+                    Change(Op.DELETE, Noun.CREDENTIAL, subject, "revoke", target=credential)
+                )
 
     def create_credential(self, spec: ClientSpec, cred: CredentialSpec, how: str) -> None:
         subject = f"{spec.name} {cred.kind}" + (f" [{cred.label}]" if cred.label else "")

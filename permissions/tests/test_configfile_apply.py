@@ -201,10 +201,10 @@ def test_without_prune_unnamed_objects_are_left_alone_and_counted(apply):
     assert (Route.objects.count(), Client.objects.count(), Permission.objects.count()) == (2, 2, 2)
 
 
-def test_prune_deletes_unnamed_objects_but_never_credentials_of_kept_clients(apply):
+def test_prune_deletes_unnamed_objects_and_revokes_unlisted_credentials(apply):
     apply(FULL)
     acme = Client.objects.get(name="acme")
-    ApiKeyFactory(client=acme, label="rotated-by-hand")
+    by_hand = ApiKeyFactory(client=acme, label="rotated-by-hand")
     extra = route_with_methods("GET", pattern="/api/extra")
     PermissionFactory(client=acme, route=extra, methods="GET")
     RateLimitFactory(client=acme, window="day", limit=5000)
@@ -215,15 +215,22 @@ def test_prune_deletes_unnamed_objects_but_never_credentials_of_kept_clients(app
     assert out.splitlines() == [
         "- permission acme */api/extra",
         "- rate limit acme per day on all routes",
+        f"- credential acme api_key {by_hand.prefix} [rotated-by-hand] (revoke)",
         "- client bystander",
         "- route */api/extra",
-        "Applied: 0 created, 0 updated, 4 deleted, 5 unchanged",
+        "Applied: 0 created, 0 updated, 5 deleted, 5 unchanged",
     ]
     assert list(Client.objects.values_list("name", flat=True)) == ["acme"]
+    # Revoked, not deleted: the audit trail can still name it.
     assert acme.credentials.count() == 2
-    assert {"permission.revoked", "ratelimit.removed", "client.deleted", "route.deleted"} <= set(
-        AuditEvent.objects.values_list("action", flat=True)
-    )
+    assert list(acme.credentials.live()) == [acme.credentials.get(label="")]
+    assert {
+        "permission.revoked",
+        "ratelimit.removed",
+        "credential.revoked",
+        "client.deleted",
+        "route.deleted",
+    } <= set(AuditEvent.objects.values_list("action", flat=True))
 
 
 def test_an_id_that_exists_under_another_name_renames_that_client(apply):

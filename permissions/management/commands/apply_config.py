@@ -22,7 +22,8 @@ class Command(GatekeeperCommand):
     help = (
         "Make the database match a YAML or JSON config file: create and update the routes, "
         "clients, credentials, permissions and rate limits it names. Objects it does not name "
-        "are left alone, unless --prune is given (credentials are never pruned). The file is "
+        "are left alone, unless --prune is given; then the credentials a client entry lists are "
+        "all it keeps, and its other live credentials are revoked. The file is "
         "checked in full first and every problem is listed (exit status 2). The changes are "
         "applied in one transaction: all of them or none. Credentials the file lists without a "
         "value are generated once and printed once."
@@ -40,7 +41,7 @@ class Command(GatekeeperCommand):
             "--prune",
             action="store_true",
             help="Also delete the routes, clients, permissions and rate limits the file does "
-            "not name.",
+            "not name, and revoke the live credentials of its clients that it does not list.",
         )
 
     def run(self, *args: Any, **options: Any) -> None:
