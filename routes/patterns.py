@@ -54,6 +54,9 @@ _LITERAL_CHAR = re.compile(rf"\.|{_PCHAR}")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _LITERAL_RE = re.compile(_LITERAL)
 _PARAM_RE = re.compile(_PARAM)
+# A whole `{name}` segment (a literal segment never holds a brace).
+_PARAM_SEGMENT_RE = re.compile(rf"(?<=/){_PARAM}(?=/|$)")
+UNNAMED_PARAM = "{}"
 _LABEL_RE = re.compile(_LABEL)
 
 
@@ -128,6 +131,16 @@ def parse_pattern(text: str) -> Pattern:
             names.add(segment.param)
         segments.append(segment)
     return Pattern(text, tuple(segments), wildcard)
+
+
+def canonical_pattern(text: str) -> str:
+    """The pattern with its placeholders unnamed: `/api/orders/{id}` -> `/api/orders/{}`.
+
+    A placeholder matches any one segment whatever its name, so two patterns with the same
+    canonical form match exactly the same paths: they are the same route (the unique
+    constraint on Route says so). Works on any text, valid pattern or not.
+    """
+    return _PARAM_SEGMENT_RE.sub(UNNAMED_PARAM, text)
 
 
 def _parse_segment(raw: str) -> Segment:

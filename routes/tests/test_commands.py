@@ -62,7 +62,7 @@ def test_create_route_dry_run_changes_nothing():
         (["--pattern=/api/x", "--method=FETCH"], "methods: 'FETCH' is not a method"),
         (["--pattern=/api/x", "--method=GET:root"], "methods: GET: 'root' is not an auth"),
         (["--pattern=/api/x", "--method=GET", "--method=get:hmac"], "GET is given twice"),
-        (["--pattern=/api/taken"], "A route with this domain and pattern already exists."),
+        (["--pattern=/api/taken"], "A route with this domain and pattern already exists: route"),
     ],
 )
 def test_create_route_refuses_bad_input_in_one_line(args, message):
