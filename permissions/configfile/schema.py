@@ -18,6 +18,7 @@ from clients.models import CLIENT_NAME_REGEX, Client, Credential
 from core.redaction import SHORTEST_SECRET, describe, quote_short
 from permissions.configfile.loading import load
 from permissions.configfile.spec import (
+    SAME_PATHS,
     ClientSpec,
     Config,
     CredentialSpec,
@@ -33,6 +34,7 @@ from routes.models import Auth, Route
 from routes.patterns import (
     METHODS,
     PatternError,
+    canonical_pattern,
     normalize_domain,
     normalize_methods,
     parse_pattern,
@@ -97,15 +99,18 @@ class _Checker:
         top = self.fields(data, "", TOP_FIELDS)
         if top is None:
             return Config((), (), frozenset())
-        routes, named, seen = [], set(), {}
+        routes, named, seen, same_paths = [], set(), {}, {}
         for where, raw in self.entries(top, "routes", ""):
             key, route = self.route(where, raw)
             if key is None:
                 continue
-            if self.first(seen, key, where, f"duplicate of {{}} ({route_label(key)})"):
-                named.add(key)
-                if route is not None:
-                    routes.append(route)
+            if not self.first(seen, key, where, f"duplicate of {{}} ({route_label(key)})"):
+                continue
+            named.add(key)
+            paths = (key[0], canonical_pattern(key[1]))
+            message = SAME_PATHS.format(other="{}")
+            if self.first(same_paths, paths, where, message) and route is not None:
+                routes.append(route)
         clients, names, ids, api_keys = [], {}, {}, {}
         for where, raw in self.entries(top, "clients", ""):
             client = self.client(where, raw, api_keys)
