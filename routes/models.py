@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from routes import patterns
+from routes.shadowing import ShadowIndex
 
 
 class Method(models.TextChoices):
@@ -34,6 +35,12 @@ class Auth(models.TextChoices):
     ANY = "any", "API key or HMAC"
 
 
+class RouteQuerySet(models.QuerySet["Route"]):
+    def shadow_index(self) -> ShadowIndex:
+        """These routes, indexed to say which of them takes requests from which (shadowing)."""
+        return ShadowIndex(self.order_by().values_list("id", "domain", "pattern"))
+
+
 class Route(models.Model):
     domain = models.CharField(
         max_length=patterns.MAX_DOMAIN_LENGTH,
@@ -51,6 +58,8 @@ class Route(models.Model):
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RouteQuerySet.as_manager()
 
     class Meta:
         ordering = ["domain", "pattern"]

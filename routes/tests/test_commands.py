@@ -101,6 +101,7 @@ def test_list_routes_filters_by_domain_and_speaks_json():
             "service": "",
             "description": "",
             "methods": {"DELETE": "hmac"},
+            "shadowed_by": [],
         }
     ]
 
