@@ -6,19 +6,15 @@ extra word) must not come back in the error, which lands in terminals, CI logs a
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from clients.tests.factories import ClientFactory
+from core.tests.processes import run_manage_py
 from permissions.tests.factories import PermissionFactory, route_with_methods
 
-ROOT = Path(__file__).resolve().parents[2]
 GENERATED = "gk_abcd1234_S3cretS3cretS3cretS3cretS3cretZ9"
 LEGACY = "Legacy-Shared-Secret-0042"
 # The part of each value that must never be shown (a generated key's prefix is public).
@@ -82,19 +78,8 @@ def test_short_values_are_still_quoted_so_typos_are_easy_to_spot(world):
 
 
 def test_usage_errors_on_the_command_line_do_not_repeat_the_key(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'unused.sqlite3'}"
-    env["DJANGO_SETTINGS_MODULE"] = "gatekeeper_project.test_settings"
     for argv in (["set_client_status", "acme", GENERATED], ["delete_client", "a", GENERATED]):
-        result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
-            [sys.executable, "manage.py", *argv],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_manage_py(*argv, scratch=tmp_path)
         assert result.returncode == 2, result.stderr
         assert "usage:" in result.stderr
         assert not _echoes(result.stdout + result.stderr, SECRET_PART[GENERATED])

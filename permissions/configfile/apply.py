@@ -72,8 +72,11 @@ def apply_config(config: Config, issues: list[Issue], *, prune: bool, actor: Act
             applier.run(change)
         except ValidationError as exc:
             raise ApplyError(_failure(change, validation_message(exc))) from exc
-        except (GatekeeperError, IntegrityError) as exc:
+        except GatekeeperError as exc:
             raise ApplyError(_failure(change, str(exc))) from exc
+        except IntegrityError as exc:
+            # The first line names the constraint; PostgreSQL's DETAIL line would quote values.
+            raise ApplyError(_failure(change, str(exc).splitlines()[0])) from exc
     return Applied(plan, tuple(applier.generated), tuple(applier.warnings))
 
 

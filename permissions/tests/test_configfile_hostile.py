@@ -5,22 +5,17 @@ repeats a value that may be a secret or quotes more than a few dozen characters 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.redaction import QUOTE_LIMIT
+from core.tests.processes import run_manage_py
 from permissions.configfile.plan import build_plan
 from permissions.configfile.schema import parse
 from permissions.configfile.spec import ConfigError
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # The file from the report: 382 bytes that expand to 9**9 strings when a message quotes them.
 ALIAS_BOMB = textwrap.dedent(
@@ -53,34 +48,12 @@ def problems(text: str, *, fmt: str = "yaml") -> list[str]:
     return []
 
 
-# Sets the limit in the child, then becomes manage.py (no preexec_fn: the test process may run
-# threads, and fork + Python code before exec is unsafe then).
-LIMITED = (
-    "import os, resource, sys; "
-    f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT})); "
-    "os.execv(sys.executable, [sys.executable, 'manage.py', *sys.argv[1:]])"
-)
-
-
 def test_the_alias_bomb_is_refused_at_its_line_in_bounded_memory(tmp_path):
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(ALIAS_BOMB)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "REDIS_URL", "GATEKEEPER_REQUIRE_ALL")
-    }
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'unused.sqlite3'}"
-    env["DJANGO_SETTINGS_MODULE"] = "gatekeeper_project.test_settings"
 
-    result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
-        [sys.executable, "-c", LIMITED, "apply_config", str(bomb), "--dry-run"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = run_manage_py(
+        "apply_config", str(bomb), "--dry-run", scratch=tmp_path, memory_limit=MEMORY_LIMIT
     )
 
     assert "MemoryError" not in result.stderr
