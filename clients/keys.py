@@ -100,15 +100,6 @@ def lookup_digests(plaintext: str) -> tuple[str, ...]:
     return (digest(plaintext), *(_peppered(pepper, plaintext) for pepper in _peppers()))
 
 
-def pepper_id(pepper: str) -> str:
-    """A short public name for a pepper, so a digest can say which one it was made with.
-
-    A hash of the pepper (separated from the key hashes by its label), cut to 8 hex digits:
-    nothing a guess at a random 32-character pepper could be checked against usefully.
-    """
-    return _pepper_state(pepper)[0]
-
-
 def pepper_problem(pepper: str) -> str | None:
     """Why `pepper` is not a usable pepper, or None. Never quotes the pepper."""
     if len(pepper) < PEPPER_MIN_LENGTH:
@@ -132,7 +123,12 @@ def _peppered(pepper: str, plaintext: str) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _pepper_state(pepper: str) -> tuple[str, hmac.HMAC]:
-    """(id, an HMAC keyed with the pepper to copy per key): the key schedule is done once."""
+    """(id, an HMAC keyed with the pepper to copy per key): the key schedule is done once.
+
+    The id names the pepper in digests: a hash of it (kept apart from key hashes by its label)
+    cut to 8 hex digits, nothing a guess at a random 32-character pepper can usefully be
+    checked against.
+    """
     identifier = hashlib.sha256(b"gatekeeper key pepper id\0" + pepper.encode()).hexdigest()[:8]
     return identifier, hmac.new(pepper.encode(), digestmod=hashlib.sha256)
 

@@ -52,8 +52,12 @@ def test_an_imported_key_is_stored_under_a_keyed_hash_that_names_its_pepper(acme
     digest = Credential.objects.get(pk=issued.credential.pk).digest
     match = PEPPERED.fullmatch(digest)
     assert match, digest
-    assert match[1] == keys.pepper_id(NEW_PEPPER)
     assert digest != keys.digest(LONG)
+    # Hashed with the first pepper, and named by it.
+    with override_settings(GATEKEEPER_KEY_PEPPERS=[NEW_PEPPER]):
+        assert keys.peppered_digest(LONG) == digest
+    with override_settings(GATEKEEPER_KEY_PEPPERS=[OLD_PEPPER]):
+        assert PEPPERED.fullmatch(keys.peppered_digest(LONG))[1] != match[1]
 
 
 def test_generated_keys_stay_plain_sha256(acme):
