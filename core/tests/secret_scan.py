@@ -5,7 +5,7 @@ Registered from the root conftest (`pytest_plugins`). It
 
 - remembers the plaintext of every credential the suite issues: the one issuer in
   `clients.services` (issue, import, rotate) and every HMAC secret sealed at rest (factories
-  too). The functions are wrapped, not replaced: they run as always;
+  too), and every key pepper used. The functions are wrapped, not replaced: they run as always;
 - captures every log record of the session, from every logger and thread;
 - before each database test's teardown, while its rows still exist, reads every audit row
   (configuration changes, decisions, admin history);
@@ -38,6 +38,8 @@ MIN_LENGTH = 12
 ISSUERS = {
     "clients.services._new_credential": lambda result, args: result[1],
     "clients.encryption.seal": lambda result, args: args[0],
+    # Every key pepper the suite hashes with (GATEKEEPER_KEY_PEPPERS): a server-side secret.
+    "clients.keys._pepper_state": lambda result, args: args[0],
 }
 # Rows that keep what requests carried: the audit trails, the admin's history, and
 # django-axes' login attempts (which store the login page's query and form, password masked).
