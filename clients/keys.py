@@ -62,10 +62,13 @@ def _random(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def generate() -> tuple[str, str, str]:
-    """A new key: `(plaintext, prefix, digest)`. Show the plaintext once; store the digest."""
+def generate(scheme: str = SCHEME) -> tuple[str, str, str]:
+    """A new key: `(plaintext, prefix, digest)`. Show the plaintext once; store the digest.
+
+    `scheme` names what the key is for (`gk` for client API keys, `gka` for the admin API's
+    tokens), so secret scanners and people tell them apart at a glance."""
     prefix = _random(_PREFIX_ALPHABET, PREFIX_LENGTH)
-    plaintext = f"{SCHEME}_{prefix}_{_random(_SECRET_ALPHABET, SECRET_LENGTH)}"
+    plaintext = f"{scheme}_{prefix}_{_random(_SECRET_ALPHABET, SECRET_LENGTH)}"
     return plaintext, prefix, digest(plaintext)
 
 
@@ -133,12 +136,12 @@ def _pepper_state(pepper: str) -> tuple[str, hmac.HMAC]:
     return identifier, hmac.new(pepper.encode(), digestmod=hashlib.sha256)
 
 
-def parse_prefix(plaintext: str) -> str | None:
-    """The prefix of a key in the `gk_<prefix>_<secret>` format, None for any other shape."""
-    scheme, _, rest = plaintext.partition("_")
+def parse_prefix(plaintext: str, scheme: str = SCHEME) -> str | None:
+    """The prefix of a key in the `<scheme>_<prefix>_<secret>` format, None for any other shape."""
+    given, _, rest = plaintext.partition("_")
     prefix, _, secret = rest.partition("_")
     if (
-        scheme == SCHEME
+        given == scheme
         and len(prefix) == PREFIX_LENGTH
         and set(prefix) <= _PREFIX_CHARS
         and len(secret) == SECRET_LENGTH

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
@@ -12,6 +13,10 @@ from django.utils import timezone
 
 # Client names travel in the X-Auth-Client-Name header and on command lines: keep them plain.
 CLIENT_NAME_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+CLIENT_NAME_RULE = (
+    "A client name starts with a letter or digit and holds only letters, digits, '.', '_' "
+    "and '-'."
+)
 # Digests name their algorithm, so several live side by side: `sha256$<hex>` for generated keys,
 # `hmac-sha256$<pepper id>$<hex>` for imported ones (clients/keys.py).
 DIGEST_REGEX = r"^[a-z0-9-]+\$([0-9a-f]+\$)?[0-9a-f]+$"
@@ -47,8 +52,12 @@ class Client(models.Model):
 
     # Sent by HMAC clients as client_id and to backends as X-Auth-Client-ID: keep it stable.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The validator gives the admin, the API and the config file one message; the check
+    # constraint below keeps the data correct whatever wrote it.
     name = models.CharField(
-        max_length=100, help_text="Letters, digits, '.', '_' and '-'; unique, case-insensitive."
+        max_length=100,
+        validators=[RegexValidator(r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z", CLIENT_NAME_RULE)],
+        help_text="Letters, digits, '.', '_' and '-'; unique, case-insensitive.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     description = models.TextField(blank=True)
@@ -68,10 +77,7 @@ class Client(models.Model):
             models.CheckConstraint(
                 condition=Q(name__regex=CLIENT_NAME_REGEX) & ~Q(name__contains="\n"),
                 name="clients_client_name_format",
-                violation_error_message=(
-                    "A client name starts with a letter or digit and holds only letters, "
-                    "digits, '.', '_' and '-'."
-                ),
+                violation_error_message=CLIENT_NAME_RULE,
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["active", "suspended", "revoked"]),

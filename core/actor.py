@@ -19,7 +19,7 @@ CLAIMED_NAME_LIMIT = 32
 class Actor:
     """A staff user in the admin, an operator at the command line, or the system itself."""
 
-    kind: str  # "user", "cli", "config" or "system"
+    kind: str  # "user", "api", "cli", "config" or "system"
     name: str
 
     def __str__(self) -> str:
@@ -28,6 +28,12 @@ class Actor:
     @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
         return cls("user", request.user.get_username())
+
+    @classmethod
+    def api_token(cls, username: str, token_prefix: str) -> Actor:
+        """A REST API call made with an API token: `api:alice/gka_1a2b3c4d`. The prefix names
+        the token (never its secret), so the trail tells one automation of a user from another."""
+        return cls("api", f"{username}/{token_prefix}")
 
     @classmethod
     def cli(cls, command: str) -> Actor:

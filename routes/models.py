@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -103,6 +103,12 @@ class Route(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        self.clean_paths(self.same_paths)
+
+    def clean_paths(self, same_paths: Callable[[], Route | None]) -> None:
+        """Normalise the domain, check the pattern, and refuse a pattern that another route of
+        the domain already matches the same paths with. `same_paths` finds that route (a query
+        of its own, or a lookup prepared for many routes at once)."""
         errors = {}
         try:
             self.domain = patterns.normalize_domain(self.domain)
@@ -114,8 +120,8 @@ class Route(models.Model):
             errors["pattern"] = str(exc)
         else:
             self.canonical_pattern = patterns.canonical_pattern(self.pattern)
-            same = self.same_paths()
-            if same is not None and "domain" not in errors:
+            same = same_paths() if "domain" not in errors else None
+            if same is not None:
                 errors["pattern"] = _same_paths_message(same, self.pattern)
         if errors:
             raise ValidationError(errors)

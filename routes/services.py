@@ -7,14 +7,17 @@ line. A missing route raises NotFound.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from audit.services import record
+from audit.services import event, record, record_many
+from core import config_version
 from core.actor import Actor
+from core.batches import BULK_BATCH, Batch
 from core.errors import NotFound
 from core.redaction import quote, quote_short
 from routes import patterns
@@ -55,7 +58,15 @@ def _method_rules(methods: Mapping[str, str]) -> dict[str, str]:
     return {name: rules[name] for name in patterns.METHODS if name in rules}
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class NewRoute:
+    domain: str
+    pattern: str
+    service_name: str = ""
+    description: str = ""
+    methods: Mapping[str, str] = field(default_factory=dict)
+
+
 def create_route(
     *,
     domain: str,
@@ -66,25 +77,86 @@ def create_route(
     actor: Actor,
 ) -> Route:
     """Create a route and its method rules; the domain is stored normalised."""
-    route = Route(
-        domain=domain, pattern=pattern, service_name=service_name, description=description
+    new = NewRoute(domain, pattern, service_name, description, methods or {})
+    return create_routes([new], actor=actor).one()
+
+
+@transaction.atomic
+def create_routes(items: Sequence[NewRoute], *, actor: Actor) -> Batch[Route]:
+    """Create many routes at once (the config file's bulk path): each checked as
+    `create_route` checks one, also against the others of the batch; the valid ones written
+    in a few statements with one audit row each."""
+    batch: Batch[Route] = Batch()
+    candidates = [
+        Route(
+            domain=item.domain,
+            pattern=item.pattern,
+            service_name=item.service_name,
+            description=item.description,
+        )
+        for item in items
+    ]
+    taken = _routes_with_paths(candidates)
+    valid: list[tuple[int, Route, dict[str, str]]] = []
+    for index, (item, route) in enumerate(zip(items, candidates, strict=True)):
+        errors: dict[str, Any] = {}
+        try:
+            route.clean_fields()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if "domain" not in errors and "pattern" not in errors:
+            try:
+                route.clean_paths(lambda r=route: taken.get(_paths(r)))
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+        try:
+            rules = _method_rules(item.methods)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if errors:
+            batch.errors[index] = ValidationError(errors)
+            continue
+        # Later items of the batch see this one as taken.
+        taken[_paths(route)] = route
+        valid.append((index, route, rules))
+    Route.objects.bulk_create([route for _, route, _ in valid], batch_size=BULK_BATCH)
+    RouteMethod.objects.bulk_create(
+        [
+            RouteMethod(route=route, method=method, auth=auth)
+            for _, route, rules in valid
+            for method, auth in rules.items()
+        ],
+        batch_size=BULK_BATCH,
     )
-    errors: dict[str, Any] = {}
-    try:
-        route.full_clean()
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    try:
-        rules = _method_rules(methods or {})
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    route.save()
-    for method, auth in rules.items():
-        RouteMethod.objects.create(route=route, method=method, auth=auth)
-    record(actor, "route.created", route, detail={**_describe(route), "methods": rules})
-    return route
+    record_many(
+        [
+            event(actor, "route.created", route, detail={**_describe(route), "methods": rules})
+            for _, route, rules in valid
+        ]
+    )
+    if valid:
+        # bulk_create sends no signals: the decision processes learn of the routes here.
+        config_version.bump()
+    batch.done.update((index, route) for index, route, _ in valid)
+    return batch
+
+
+def _paths(route: Route) -> tuple[str, str]:
+    return (route.domain, route.canonical_pattern)
+
+
+def _routes_with_paths(candidates: Sequence[Route]) -> dict[tuple[str, str], Route]:
+    """The stored routes that candidates might match the same paths as, by (domain, canonical
+    pattern): one query for any number of candidates."""
+    domains, canonicals = set(), set()
+    for route in candidates:
+        try:
+            domains.add(patterns.normalize_domain(route.domain))
+        except patterns.PatternError:
+            continue
+        canonicals.add(patterns.canonical_pattern(route.pattern))
+    stored = Route.objects.filter(domain__in=domains, canonical_pattern__in=canonicals)
+    return {_paths(route): route for route in stored}
 
 
 @transaction.atomic

@@ -1,9 +1,10 @@
 """What applying a config file would change: the file compared with the database (design §8).
 
-`build_plan` also finishes validation with the checks that need the database: a permission or
-rate limit on a route that is neither in the file nor (without --prune) in the database,
-methods the route does not configure, a client name that belongs to another client id. It
-reads and never writes, so `--dry-run` and the real run print the same plan.
+`build_plan` also reports the references the database cannot satisfy: a permission or rate
+limit on a route that is neither in the file nor (without --prune) in the database, a client
+name that belongs to another client id. It reads and never writes, and it is pure diffing: the
+rules a change must follow (methods the route configures, routes that match the same paths,
+keys in use) are the services' to check when apply.py carries the change out.
 
 Identities: a route is its normalised domain and pattern; a client its id when the file gives
 one, else its name (any case); a permission its (client, route); a rate limit its (client,
@@ -95,13 +96,9 @@ class Plan:
 
 
 def build_plan(config: Config, issues: list[Issue], *, prune: bool) -> Plan:
-    """Compare `config` with the database; raise ConfigError listing `issues` and every
-    problem found here, or return the changes in the order they must be applied."""
-    planner = _Planner(config, issues, prune=prune)
-    plan = planner.plan()
-    if issues:
-        raise ConfigError(issues)
-    return plan
+    """Compare `config` with the database: the changes in the order they must be applied.
+    References the database cannot satisfy are added to `issues`."""
+    return _Planner(config, issues, prune=prune).plan()
 
 
 def format_rules(rules: Mapping[str, str]) -> str:
@@ -196,7 +193,6 @@ class _Planner:
             row = self.db_routes.get(spec.key)
             label = route_label(spec.key)
             if row is None:
-                self.check_same_paths(spec)
                 self.write(
                     Change(Op.CREATE, Noun.ROUTE, label, format_rules(spec.method_map), spec)
                 )
@@ -215,37 +211,20 @@ class _Planner:
             if key not in self.config.named_routes:
                 self.leftover(Change(Op.DELETE, Noun.ROUTE, route_label(key), target=row))
 
-    def check_same_paths(self, spec: RouteSpec) -> None:
-        """A new route must not match the same paths as a database route that stays (one the
-        file names is a duplicate within the file; one it does not, --prune deletes first)."""
-        other = self.db_paths.get((spec.domain, canonical_pattern(spec.pattern)))
-        if other is not None and not self.prune:
-            described = f"route {other.pk} ({other}) in the database"
-            self.error(
-                f"{spec.location}.pattern",
-                f"{SAME_PATHS.format(other=described)}; write its pattern, or apply with --prune "
-                "to replace it",
-            )
-
-    def route_rules(self, key: RouteKey, location: str) -> Mapping[str, str] | None:
-        """The methods `key` will configure once applied; None when it cannot be told (after
-        reporting why, unless an earlier error about that route already did)."""
-        if key in self.file_routes:
-            return self.file_routes[key].method_map
+    def route_rules(self, key: RouteKey, location: str) -> None:
+        """Report a reference to a route that will not be there once applied (unless an earlier
+        error about that route already did). Whether the route configures the methods is the
+        service's to say, when the change is applied."""
         if key in self.config.named_routes:
-            return None
-        row = self.db_routes.get(key)
-        if row is None:
+            return
+        if key not in self.db_routes:
             self.error(
                 location, f"route {route_label(key)} is neither in the file nor in the database"
             )
-            return None
-        if self.prune:
+        elif self.prune:
             self.error(
                 location, f"route {route_label(key)} is not in the file, so --prune would delete it"
             )
-            return None
-        return row.method_rules()
 
     # Clients --------------------------------------------------------------------------------
 
@@ -319,13 +298,7 @@ class _Planner:
         existing = {_key(p.route): p for p in row.permissions.all()} if row else {}
         for perm in spec.permissions:
             label = f"{spec.name} {route_label(perm.route)}"
-            rules = self.route_rules(perm.route, perm.location)
-            missing = [m for m in perm.methods if rules is not None and m not in rules]
-            if missing:
-                verb = "is" if len(missing) == 1 else "are"
-                where = route_label(perm.route)
-                message = f"{', '.join(missing)} {verb} not configured on route {where}"
-                self.error(f"{perm.location}.methods", message)
+            self.route_rules(perm.route, perm.location)
             current = existing.pop(perm.route, None)
             if current is None:
                 methods = ", ".join(perm.methods)

@@ -103,17 +103,15 @@ def test_a_duplicate_route_is_a_validation_error(domain):
     assert Route.objects.count() == 1
 
 
-def test_a_failure_after_the_first_write_leaves_nothing_behind():
-    def explode(sender, instance, **kwargs):
-        if instance.method == "POST":
-            raise RuntimeError("disk full")
+def test_a_failure_after_the_first_write_leaves_nothing_behind(monkeypatch):
+    def explode(rows):
+        # The route and its method rules are written by now; the audit write fails.
+        assert Route.objects.exists()
+        raise RuntimeError("disk full")
 
-    post_save.connect(explode, sender=RouteMethod)
-    try:
-        with pytest.raises(RuntimeError):
-            new_route(methods={"GET": "api_key", "POST": "hmac"})
-    finally:
-        post_save.disconnect(explode, sender=RouteMethod)
+    monkeypatch.setattr("routes.services.record_many", explode)
+    with pytest.raises(RuntimeError):
+        new_route(methods={"GET": "api_key", "POST": "hmac"})
     assert not Route.objects.exists()
     assert not RouteMethod.objects.exists()
     assert not AuditEvent.objects.exists()
