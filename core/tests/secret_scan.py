@@ -271,8 +271,9 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _scan.logs("outside any test")
     if _scan.basetemp is not None:
-        for path in sorted(_scan.basetemp().rglob("*.log")):
-            _scan.text(path.read_text(errors="replace"), f"the log file {path}")
+        for pattern in WRITTEN_FILES:
+            for path in sorted(_scan.basetemp().rglob(pattern)):
+                _scan.text(path.read_text(errors="replace"), f"the file {path}")
     if _scan.hits and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
