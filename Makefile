@@ -70,7 +70,7 @@ run: $(VENV)/.runtime .env
 	  echo "No superuser yet? Run: $(MANAGE) createsuperuser (or set GATEKEEPER_ADMIN_PASSWORD)."; \
 	fi
 	@echo "Gatekeeper admin: http://127.0.0.1:7843/admin/  decisions (for the proxy): http://127.0.0.1:7844/authz"
-	umask 077 && exec deploy/serve.sh all
+	umask 077 && PYTHON=$(PY) exec deploy/serve.sh all
 
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -7,8 +7,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 
 from core.actor import Actor
 from routes import services
@@ -34,8 +32,9 @@ class RouteAdmin(admin.ModelAdmin):
     list_filter = ["domain", "methods__auth", "methods__method"]
     # Also what permissions' autocomplete_fields search.
     search_fields = ["domain", "pattern", "service_name", "description"]
-    fields = [*services.ROUTE_FIELDS, "shadowing", "created_at", "updated_at"]
-    readonly_fields = ["shadowing", "created_at", "updated_at"]
+    # Shadowing is on the route page (dashboard/admin/routes.py), both ways.
+    fields = [*services.ROUTE_FIELDS, "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
     inlines = [RouteMethodInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Route]:
@@ -44,16 +43,6 @@ class RouteAdmin(admin.ModelAdmin):
     @admin.display(description="methods")
     def method_summary(self, route: Route) -> str:
         return " ".join(f"{method}:{auth}" for method, auth in route.method_rules().items())
-
-    @admin.display(description="Shadowed by")
-    def shadowing(self, route: Route) -> str:
-        """Routes that take some of this route's requests (a more specific domain or pattern)."""
-        if route.pk is None:
-            return "-"
-        shadows = Route.objects.shadow_index().shadows(route.pk, route.domain, route.pattern)
-        if not shadows:
-            return "Not shadowed: every request it matches comes to it."
-        return format_html_join(mark_safe("<br>"), "{}", ((str(s),) for s in shadows))
 
     def save_model(self, request: HttpRequest, obj: Route, form: ModelForm, change: bool) -> None:
         values = {field: getattr(obj, field) for field in services.ROUTE_FIELDS}

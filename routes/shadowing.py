@@ -146,3 +146,20 @@ class ShadowIndex:
             elif outranks(other, domain):
                 found.extend(Shadow(ref, Why.DOMAIN) for ref in _overlapping(trie, pattern))
         return tuple(sorted(found, key=lambda shadow: shadow.by.id))
+
+    def taken_from(self, route_id: int, domain: str, text: str) -> tuple[Shadow, ...]:
+        """The other way round: the routes this route takes some requests from. Each answer's
+        `by` is that other route; `why` says what makes this route win."""
+        pattern = parse_pattern(text)
+        rank = precedence(pattern)
+        found: list[Shadow] = []
+        for other, trie in self._tries.items():
+            if other == domain:
+                found.extend(
+                    Shadow(ref, Why.PATTERN)
+                    for ref in _overlapping(trie, pattern)
+                    if ref.id != route_id and rank > precedence(ref.pattern)
+                )
+            elif outranks(domain, other):
+                found.extend(Shadow(ref, Why.DOMAIN) for ref in _overlapping(trie, pattern))
+        return tuple(sorted(found, key=lambda shadow: shadow.by.id))

@@ -47,7 +47,11 @@ def _env() -> dict[str, str]:
 def make_run(checkout: Path, log: Path) -> str:
     """`make run` with the usual umask 022, until gunicorn answers; then stop it."""
     port = free_port()
-    env = {**_env(), "GATEKEEPER_BIND": f"127.0.0.1:{port}"}
+    env = {
+        **_env(),
+        "GATEKEEPER_BIND": f"127.0.0.1:{port}",
+        "GATEKEEPER_DECISION_BIND": f"127.0.0.1:{free_port()}",
+    }
     with log.open("w") as out:
         process = subprocess.Popen(  # noqa: S603
             ["/bin/bash", "-c", f"umask 022 && exec make --no-print-directory VENV={VENV} run"],

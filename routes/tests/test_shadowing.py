@@ -223,6 +223,23 @@ def test_list_routes_json_lists_the_shadowing_routes(demo_routes):
 def test_the_admin_change_page_says_who_shadows_the_route(demo_routes, admin_client):
     wide, narrow, _ = demo_routes
     page = admin_client.get(reverse("admin:routes_route_change", args=[wide.pk])).content.decode()
-    assert f"partly shadowed by route {narrow.pk} */api/data/{{id}}/events" in page
+    shadowing = page.split('id="shadowing"')[1].split('id="holders"')[0]
+    assert "*/api/data/{id}/events" in shadowing
+    assert "shadowed by a more specific pattern" in shadowing
     quiet = admin_client.get(reverse("admin:routes_route_change", args=[narrow.pk]))
-    assert "Not shadowed" in quiet.content.decode()
+    assert "it has a more specific pattern" in quiet.content.decode()
+
+
+def test_taken_from_is_shadows_the_other_way_round():
+    """The route page says both: who takes requests from this route, and whom it takes them
+    from; the two answers must agree for every pair."""
+    index = ShadowIndex(ROUTES)
+    for route_id, domain, pattern in ROUTES:
+        for shadow in index.shadows(route_id, domain, pattern):
+            _, other_domain, other_pattern = next(r for r in ROUTES if r[0] == shadow.by.id)
+            taken = index.taken_from(shadow.by.id, other_domain, other_pattern)
+            assert (route_id, shadow.why) in {(s.by.id, s.why) for s in taken}
+        for taken in index.taken_from(route_id, domain, pattern):
+            _, other_domain, other_pattern = next(r for r in ROUTES if r[0] == taken.by.id)
+            back = index.shadows(taken.by.id, other_domain, other_pattern)
+            assert (route_id, taken.why) in {(s.by.id, s.why) for s in back}
