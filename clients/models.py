@@ -14,8 +14,7 @@ from django.utils import timezone
 # Client names travel in the X-Auth-Client-Name header and on command lines: keep them plain.
 CLIENT_NAME_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 CLIENT_NAME_RULE = (
-    "A client name starts with a letter or digit and holds only letters, digits, '.', '_' "
-    "and '-'."
+    "A client name starts with a letter or digit and holds only letters, digits, '.', '_' and '-'."
 )
 # Digests name their algorithm, so several live side by side: `sha256$<hex>` for generated keys,
 # `hmac-sha256$<pepper id>$<hex>` for imported ones (clients/keys.py).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,17 +17,22 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import event, record, record_many
 from clients import encryption, keys
 from clients.models import Client, Credential
 from core import config_version
 from core.actor import Actor
+from core.batches import BULK_BATCH, Batch
 from core.errors import Conflict, NotFound
 from core.redaction import quote_short
 
 REENCRYPT_BATCH = 500
+# Digests per query when checking many imported keys at once (PostgreSQL takes at most 65,535
+# parameters in one statement).
+DIGEST_QUERY_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,15 @@ def _check_status(status: str) -> None:
         )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class NewClient:
+    name: str
+    status: str = Client.Status.ACTIVE
+    description: str = ""
+    # Pass an id to keep the one an HMAC client already signs with.
+    id: uuid.UUID | None = None
+
+
 def create_client(
     *,
     name: str,
@@ -67,15 +80,62 @@ def create_client(
     actor: Actor,
 ) -> Client:
     """Create a client. Pass `client_id` to keep the id an HMAC client already signs with."""
-    _check_status(status)
-    client = Client(name=name, status=status, description=description)
-    if client_id is not None:
-        client.id = client_id
-    client.full_clean()
-    # force_insert: an id that already exists must fail, never overwrite that client.
-    client.save(force_insert=True)
-    record(actor, "client.created", client, detail={"name": name, "status": status})
-    return client
+    return create_clients([NewClient(name, status, description, client_id)], actor=actor).one()
+
+
+@transaction.atomic
+def create_clients(items: Sequence[NewClient], *, actor: Actor) -> Batch[Client]:
+    """Create many clients at once (the config file's bulk path): each checked as
+    `create_client` checks one, also against the others of the batch (names compare in any
+    case); the valid ones written in a few statements with one audit row each."""
+    batch: Batch[Client] = Batch()
+    names = {item.name.lower() for item in items if isinstance(item.name, str)}
+    ids = {item.id for item in items if item.id is not None}
+    taken_names = set(
+        Client.objects.annotate(lower=Lower("name"))
+        .filter(lower__in=names)
+        .values_list("lower", flat=True)
+    )
+    taken_ids = set(Client.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    valid: list[tuple[int, Client]] = []
+    for index, item in enumerate(items):
+        client = Client(name=item.name, status=item.status, description=item.description)
+        if item.id is not None:
+            client.id = item.id
+        errors: dict[str, Any] = {}
+        try:
+            _check_status(item.status)
+            # Not full_clean: its uniqueness checks are a query each; the sets above do it once.
+            client.clean_fields()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if "name" not in errors and client.name.lower() in taken_names:
+            errors["name"] = ["A client with this name already exists."]
+        if client.pk in taken_ids:
+            errors["id"] = ["A client with this id already exists."]
+        if errors:
+            batch.errors[index] = ValidationError(errors)
+            continue
+        taken_names.add(client.name.lower())
+        taken_ids.add(client.pk)
+        valid.append((index, client))
+    Client.objects.bulk_create([client for _, client in valid], batch_size=BULK_BATCH)
+    record_many(
+        [
+            event(
+                actor,
+                "client.created",
+                client,
+                detail={"name": client.name, "status": client.status},
+            )
+            for _, client in valid
+        ]
+    )
+    if valid:
+        # bulk_create sends no signals: the decision processes learn of the clients here.
+        config_version.bump()
+    batch.done.update(valid)
+    return batch
 
 
 @transaction.atomic
@@ -172,16 +232,25 @@ def _check_imported(value: str, field_name: str) -> None:
         raise ValidationError({field_name: str(exc)}) from None
 
 
-def _new_credential(
-    client: Client,
-    kind: str,
-    *,
-    label: str,
-    expires_at: datetime | None,
-    value: str | None,
-) -> tuple[Credential, str]:
-    """Save a credential of `kind` (generated, or imported from `value`) and return it with
-    its plaintext. The callers audit it."""
+@dataclass(frozen=True)
+class NewCredential:
+    """A credential to issue: generated, or imported from `value` (a key or an HMAC secret)."""
+
+    client: Client
+    kind: str
+    label: str = ""
+    expires_at: datetime | None = None
+    value: str | None = field(default=None, repr=False)
+
+
+def _new_credential(item: NewCredential) -> tuple[Credential, str]:
+    """An unsaved credential of the item's kind (generated, or imported from its value) with its
+    plaintext: the one place a credential's secret comes into being. Raises ValidationError."""
+    kind, value, expires_at = item.kind, item.value, item.expires_at
+    if kind not in Credential.Kind.values:
+        raise ValidationError(
+            {"kind": f"{quote_short(kind)} is not a kind; use {', '.join(Credential.Kind.values)}."}
+        )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "The expiry must be in the future."})
     if kind == Credential.Kind.API_KEY:
@@ -194,12 +263,8 @@ def _new_credential(
             except keys.NoPepper as exc:
                 raise ValidationError({"key": str(exc)}) from None
             plaintext = value
-        # Say only that the key is taken: naming its holder would confirm a guessed key. Every
-        # form it may be stored under counts (an earlier import may be plain SHA-256).
-        if Credential.objects.filter(digest__in=keys.lookup_digests(plaintext)).exists():
-            raise ValidationError({"key": "This API key is already in use."})
         credential = Credential(
-            client=client, kind=kind, prefix=keys.display_prefix(plaintext), digest=digest
+            client=item.client, kind=kind, prefix=keys.display_prefix(plaintext), digest=digest
         )
     else:
         if value is None:
@@ -209,38 +274,71 @@ def _new_credential(
             plaintext = value
         # An independent random prefix: part of the secret itself would weaken it.
         credential = Credential(
-            client=client,
+            client=item.client,
             kind=kind,
             prefix=f"hmac_{secrets.token_hex(4)}",
             secret_encrypted=encryption.seal(plaintext),
         )
-    credential.label = label
+    credential.label = item.label
     credential.expires_at = expires_at
-    # validate_constraints=False: the digest check above says it kindly, the database enforces it.
-    credential.full_clean(validate_constraints=False)
-    credential.save(force_insert=True)
+    # No constraint checks (the digest's is done for a whole batch at once, the database
+    # enforces it) and no query for the client, which the caller holds.
+    credential.full_clean(exclude=["client"], validate_constraints=False)
     return credential, plaintext
 
 
-def _issue(
-    client: Client,
-    kind: str,
-    *,
-    actor: Actor,
-    label: str,
-    expires_at: datetime | None,
-    value: str | None,
-) -> IssuedSecret:
-    credential, plaintext = _new_credential(
-        client, kind, label=label, expires_at=expires_at, value=value
-    )
-    detail = {**_audit_detail(credential), "imported": value is not None}
-    record(actor, "credential.issued", credential, detail=detail)
-    noun = "key" if kind == Credential.Kind.API_KEY else "secret"
-    warning = keys.short_key_warning(value, noun) if value is not None else None
-    return IssuedSecret(
-        credential=credential, plaintext=plaintext, warnings=(warning,) if warning else ()
-    )
+def _keys_in_use(plaintexts: Iterable[str]) -> set[str]:
+    """The digests, among every form each key may be stored under, that a credential holds."""
+    wanted = [digest for plaintext in plaintexts for digest in keys.lookup_digests(plaintext)]
+    taken: set[str] = set()
+    for start in range(0, len(wanted), DIGEST_QUERY_BATCH):
+        chunk = wanted[start : start + DIGEST_QUERY_BATCH]
+        taken.update(Credential.objects.filter(digest__in=chunk).values_list("digest", flat=True))
+    return taken
+
+
+@transaction.atomic
+def issue_credentials(items: Sequence[NewCredential], *, actor: Actor) -> Batch[IssuedSecret]:
+    """Issue many credentials at once (the config file's bulk path), each checked as one is;
+    the valid ones written in a few statements with one audit row each."""
+    batch: Batch[IssuedSecret] = Batch()
+    made: list[tuple[int, NewCredential, Credential, str]] = []
+    for index, item in enumerate(items):
+        try:
+            credential, plaintext = _new_credential(item)
+        except ValidationError as exc:
+            batch.errors[index] = exc
+            continue
+        made.append((index, item, credential, plaintext))
+    # A generated key cannot collide (190 random bits); an imported one may be taken. Say only
+    # that it is: naming its holder would confirm a guessed key. Every form it may be stored
+    # under counts (an earlier import may be plain SHA-256).
+    imported = [p for _, item, c, p in made if item.value is not None and c.digest is not None]
+    taken = _keys_in_use(imported)
+    valid = []
+    for index, item, credential, plaintext in made:
+        if item.value is not None and credential.digest is not None:
+            forms = set(keys.lookup_digests(plaintext))
+            if forms & taken:
+                batch.errors[index] = ValidationError({"key": "This API key is already in use."})
+                continue
+            taken |= forms
+        valid.append((index, item, credential, plaintext))
+    Credential.objects.bulk_create([c for _, _, c, _ in valid], batch_size=BULK_BATCH)
+    rows = []
+    for index, item, credential, plaintext in valid:
+        detail = {**_audit_detail(credential), "imported": item.value is not None}
+        rows.append(event(actor, "credential.issued", credential, detail=detail))
+        noun = "key" if item.kind == Credential.Kind.API_KEY else "secret"
+        warning = keys.short_key_warning(plaintext, noun) if item.value is not None else None
+        batch.done[index] = IssuedSecret(
+            credential=credential, plaintext=plaintext, warnings=(warning,) if warning else ()
+        )
+    record_many(rows)
+    if valid:
+        # bulk_create sends no signals: the decision processes learn of the credentials here.
+        config_version.bump()
+    return batch
 
 
 @transaction.atomic
@@ -257,14 +355,8 @@ def issue_api_key(
     An imported key is stored under a keyed hash (GATEKEEPER_KEY_PEPPERS must be set, else a
     ValidationError on "key"); a short one comes back with a warning in `warnings`.
     """
-    return _issue(
-        client,
-        Credential.Kind.API_KEY,
-        actor=actor,
-        label=label,
-        expires_at=expires_at,
-        value=plaintext,
-    )
+    item = NewCredential(client, Credential.Kind.API_KEY, label, expires_at, plaintext)
+    return issue_credentials([item], actor=actor).one()
 
 
 @transaction.atomic
@@ -277,9 +369,8 @@ def issue_hmac_secret(
     secret: str | None = None,
 ) -> IssuedSecret:
     """Issue a new HMAC secret, or import an existing one when `secret` is given."""
-    return _issue(
-        client, Credential.Kind.HMAC, actor=actor, label=label, expires_at=expires_at, value=secret
-    )
+    item = NewCredential(client, Credential.Kind.HMAC, label, expires_at, secret)
+    return issue_credentials([item], actor=actor).one()
 
 
 @transaction.atomic
@@ -305,7 +396,8 @@ def rotate_credentials(
         if old.expires_at is None or old.expires_at > deadline:
             old.expires_at = deadline
             old.save(update_fields=["expires_at"])
-    credential, plaintext = _new_credential(client, kind, label="", expires_at=None, value=None)
+    credential, plaintext = _new_credential(NewCredential(client, kind))
+    credential.save(force_insert=True)
     detail = {
         **_audit_detail(credential),
         "grace_seconds": int(grace.total_seconds()),

@@ -7,19 +7,23 @@ methods disappear from a route) removes them from existing grants.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from audit.services import record
+from audit.models import AuditEvent
+from audit.services import event, record, record_many
 from clients.models import Client
+from core import config_version
 from core.actor import Actor
+from core.batches import BULK_BATCH, Batch
 from core.errors import NotFound
 from core.redaction import quote_short
 from permissions.models import Permission, RateLimit
 from routes import patterns
-from routes.models import Route
+from routes.models import Route, RouteMethod
 
 
 def check_methods(route: Route, methods: Iterable[str], *, lock: bool = False) -> tuple[str, ...]:
@@ -33,14 +37,17 @@ def check_methods(route: Route, methods: Iterable[str], *, lock: bool = False) -
     rows = route.methods.filter(method__in=wanted)
     if lock:
         rows = rows.select_for_update(of=("self",))
-    configured = set(rows.values_list("method", flat=True))
+    _check_configured(route, wanted, set(rows.values_list("method", flat=True)))
+    return wanted
+
+
+def _check_configured(route: Route, wanted: tuple[str, ...], configured: set[str]) -> None:
     missing = [m for m in wanted if m not in configured]
     if missing:
         verb = "is" if len(missing) == 1 else "are"
         raise ValidationError(
             {"methods": f"{', '.join(missing)} {verb} not configured on route {route}"}
         )
-    return wanted
 
 
 def _normalize(methods: Iterable[str]) -> tuple[str, ...]:
@@ -78,6 +85,54 @@ def grant(
     permission.save()
     _audit(actor, "permission.granted", permission, previous=previous)
     return permission
+
+
+@dataclass(frozen=True)
+class NewGrant:
+    client: Client
+    route: Route
+    methods: tuple[str, ...]
+
+
+@transaction.atomic
+def grant_many(items: Sequence[NewGrant], *, actor: Actor) -> Batch[Permission]:
+    """Grant many permissions at once, each exactly its methods (the config file's bulk path):
+    checked as `grant` checks one, the new ones written in a few statements with one audit row
+    each. A client that already holds a permission on the route goes through `grant`."""
+    batch: Batch[Permission] = Batch()
+    route_ids = {item.route.pk for item in items}
+    configured: dict[int, set[str]] = {}
+    # Locked, as `check_methods(lock=True)` locks them: a method cannot go from a route
+    # between this check and the commit without narrowing these grants.
+    rules = RouteMethod.objects.select_for_update().filter(route_id__in=route_ids)
+    for route_id, method in rules.values_list("route_id", "method"):
+        configured.setdefault(route_id, set()).add(method)
+    held = set(
+        Permission.objects.filter(route_id__in=route_ids).values_list("client_id", "route_id")
+    )
+    new: list[tuple[int, Permission]] = []
+    for index, item in enumerate(items):
+        try:
+            wanted = _normalize(item.methods)
+            if (item.client.pk, item.route.pk) in held:
+                batch.done[index] = grant(
+                    item.client, item.route, wanted, actor=actor, exactly=True
+                )
+                continue
+            _check_configured(item.route, wanted, configured.get(item.route.pk, set()))
+        except ValidationError as exc:
+            batch.errors[index] = exc
+            continue
+        held.add((item.client.pk, item.route.pk))
+        permission = Permission(client=item.client, route=item.route, methods=",".join(wanted))
+        new.append((index, permission))
+    Permission.objects.bulk_create([p for _, p in new], batch_size=BULK_BATCH)
+    record_many([_event(actor, "permission.granted", p, previous=()) for _, p in new])
+    if new:
+        # bulk_create sends no signals: the decision processes learn of the grants here.
+        config_version.bump()
+    batch.done.update(new)
+    return batch
 
 
 @transaction.atomic
@@ -153,7 +208,18 @@ def _audit(
     methods: tuple[str, ...] | None = None,
 ) -> None:
     """One audit row; `methods` defaults to what the permission holds now."""
-    record(
+    _event(actor, action, permission, previous=previous, methods=methods).save(force_insert=True)
+
+
+def _event(
+    actor: Actor,
+    action: str,
+    permission: Permission,
+    *,
+    previous: tuple[str, ...],
+    methods: tuple[str, ...] | None = None,
+) -> AuditEvent:
+    return event(
         actor,
         action,
         permission,
@@ -177,14 +243,7 @@ def get_rate_limit(client: Client, *, window: str, route: Route | None = None) -
         raise NotFound(f"{client} has no per-{window} limit on {scope}.") from None
 
 
-@transaction.atomic
-def set_rate_limit(
-    client: Client, *, limit: int, window: str, route: Route | None = None, actor: Actor
-) -> RateLimit:
-    """Create or update the client's limit for `window`, on `route` or (None) on all routes.
-
-    Setting the limit it already has changes nothing and writes no audit row.
-    """
+def _check_limit(limit: object, window: object) -> None:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValidationError({"limit": "The limit is a whole number of at least 1."})
     if window not in RateLimit.Window.values:
@@ -194,6 +253,17 @@ def set_rate_limit(
                 f"use {', '.join(RateLimit.Window.values)}."
             }
         )
+
+
+@transaction.atomic
+def set_rate_limit(
+    client: Client, *, limit: int, window: str, route: Route | None = None, actor: Actor
+) -> RateLimit:
+    """Create or update the client's limit for `window`, on `route` or (None) on all routes.
+
+    Setting the limit it already has changes nothing and writes no audit row.
+    """
+    _check_limit(limit, window)
     if route is not None and not Route.objects.filter(pk=route.pk).exists():
         raise NotFound(f"Route {route} does not exist.")
     rate_limit = (
@@ -216,6 +286,63 @@ def set_rate_limit(
         detail=_rate_limit_detail(rate_limit, limit=limit, previous=previous),
     )
     return rate_limit
+
+
+@dataclass(frozen=True)
+class NewRateLimit:
+    client: Client
+    limit: int
+    window: str
+    route: Route | None = None  # None: the client's calls to every route
+
+
+@transaction.atomic
+def set_rate_limits(items: Sequence[NewRateLimit], *, actor: Actor) -> Batch[RateLimit]:
+    """Set many limits at once (the config file's bulk path), each checked as one is; the new
+    ones written in a few statements with one audit row each. A limit the client already has
+    for that route and window goes through `set_rate_limit`."""
+    batch: Batch[RateLimit] = Batch()
+    client_ids = {item.client.pk for item in items}
+    existing = set(
+        RateLimit.objects.filter(client_id__in=client_ids).values_list(
+            "client_id", "route_id", "window"
+        )
+    )
+    new: list[tuple[int, RateLimit]] = []
+    for index, item in enumerate(items):
+        key = (item.client.pk, item.route.pk if item.route else None, item.window)
+        try:
+            if key in existing:
+                batch.done[index] = set_rate_limit(
+                    item.client, limit=item.limit, window=item.window, route=item.route, actor=actor
+                )
+                continue
+            _check_limit(item.limit, item.window)
+        except ValidationError as exc:
+            batch.errors[index] = exc
+            continue
+        existing.add(key)
+        rate_limit = RateLimit(
+            client=item.client, route=item.route, window=item.window, limit=item.limit
+        )
+        new.append((index, rate_limit))
+    RateLimit.objects.bulk_create([r for _, r in new], batch_size=BULK_BATCH)
+    record_many(
+        [
+            event(
+                actor,
+                "ratelimit.set",
+                r,
+                detail=_rate_limit_detail(r, limit=r.limit, previous=None),
+            )
+            for _, r in new
+        ]
+    )
+    if new:
+        # bulk_create sends no signals: the decision processes learn of the limits here.
+        config_version.bump()
+    batch.done.update(new)
+    return batch
 
 
 @transaction.atomic

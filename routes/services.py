@@ -7,8 +7,9 @@ line. A missing route raises NotFound.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -64,7 +65,7 @@ class NewRoute:
     pattern: str
     service_name: str = ""
     description: str = ""
-    methods: Mapping[str, str] = field(default_factory=dict)
+    methods: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def create_route(

@@ -61,8 +61,8 @@ def test_create_client_never_overwrites_a_client_with_the_same_id():
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"name": "ACME"}, "__all__"),  # names are unique whatever their case
-        ({"name": "has space"}, "__all__"),
+        ({"name": "ACME"}, "name"),  # names are unique whatever their case
+        ({"name": "has space"}, "name"),
         ({"name": ""}, "name"),
         ({"name": "fine", "status": "paused"}, "status"),
     ],

@@ -26,10 +26,8 @@ from django.utils import timezone
 from clients.models import Client
 from permissions.configfile.credentials import match_credentials
 from permissions.configfile.spec import (
-    SAME_PATHS,
     ClientSpec,
     Config,
-    ConfigError,
     CredentialSpec,
     Issue,
     PermissionSpec,
@@ -40,7 +38,9 @@ from permissions.configfile.spec import (
 )
 from permissions.models import Permission, RateLimit
 from routes.models import Route
-from routes.patterns import canonical_pattern
+
+# A client entry that cannot be matched to one client (reported).
+_REFUSED = object()
 
 Spec = RouteSpec | ClientSpec | CredentialSpec | PermissionSpec | RateLimitSpec
 
@@ -234,6 +234,11 @@ class _Planner:
         claimed: dict[object, str] = {}
         for spec in self.config.clients:
             row = self.match_client(spec, by_id, by_name)
+            if row is _REFUSED:
+                # Reported; whatever the entry would change waits until the file is fixed.
+                if spec.id in by_id:
+                    claimed[spec.id] = spec.location
+                continue
             if row is not None:
                 if row.pk in claimed:
                     self.error(
@@ -255,7 +260,8 @@ class _Planner:
 
     def match_client(
         self, spec: ClientSpec, by_id: dict[object, Client], by_name: dict[str, Client]
-    ) -> Client | None:
+    ) -> Any:
+        """The client `spec` names, None for a new one, or _REFUSED (reported)."""
         named = by_name.get(spec.name.lower())
         if spec.id is None:
             return named
@@ -265,6 +271,7 @@ class _Planner:
                 f"{named.name!r} is the name of client {named.pk}, not of {spec.id}; "
                 "give that id, or another name",
             )
+            return _REFUSED
         return by_id.get(spec.id)
 
     def update_client(self, spec: ClientSpec, row: Client) -> None:

@@ -11,7 +11,6 @@ across entries (the same route, client, key or limit twice) are the file's own a
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from rest_framework import serializers
@@ -111,7 +110,7 @@ class _Reader:
         return True
 
     def config(self, data: Any) -> Config:
-        top = {key: None for key in data} if isinstance(data, dict) else data
+        top = dict.fromkeys(data) if isinstance(data, dict) else data
         if self.run(self.top, top, "") is None:
             return Config((), (), frozenset())
         routes, named, seen, same_paths = [], set(), {}, {}
@@ -168,7 +167,9 @@ class _Reader:
     # Clients --------------------------------------------------------------------------------
 
     def read_client(self, where: str, raw: Any, api_keys: dict[Any, str]) -> ClientSpec | None:
-        scalars = {k: v for k, v in raw.items() if k not in _LISTS} if isinstance(raw, dict) else raw
+        scalars = (
+            {k: v for k, v in raw.items() if k not in _LISTS} if isinstance(raw, dict) else raw
+        )
         value = self.run(self.client, scalars, where)
         if value is None:
             if not isinstance(raw, dict):
@@ -235,7 +236,3 @@ class _Reader:
             if self.first(seen, route, location, message):
                 result.append(PermissionSpec(location, route, item["methods"]))
         return tuple(result)
-
-
-def uuid_or_none(value: Any) -> uuid.UUID | None:
-    return value if isinstance(value, uuid.UUID) else None

@@ -327,8 +327,9 @@ def test_a_failure_midway_leaves_the_database_exactly_as_before(apply):
             + "    credentials: [{kind: api_key, key: shared-legacy-key-1}]\n"
         )
 
-    assert str(caught.value) == (
-        "clients[1].credentials[0]: key: This API key is already in use. Nothing was changed."
+    assert str(caught.value).endswith(
+        "1 problem; nothing was changed.\n"
+        "  clients[1].credentials[0].key: This API key is already in use."
     )
     assert database_state() == before
 

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.actor import Actor
 from core.redaction import QUOTE_LIMIT
 from core.tests.processes import run_manage_py
-from permissions.configfile.plan import build_plan
+from permissions.configfile.apply import check_config
 from permissions.configfile.schema import parse
 from permissions.configfile.spec import ConfigError
 
@@ -42,7 +43,7 @@ MEMORY_LIMIT = 1024 * 1024 * 1024
 def problems(text: str, *, fmt: str = "yaml") -> list[str]:
     try:
         config, issues = parse(text, fmt)
-        build_plan(config, issues, prune=False)
+        check_config(config, issues, prune=False, actor=Actor.system("test"))
     except ConfigError as exc:
         return [str(issue) for issue in exc.issues]
     return []

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from audit.models import AuditEvent
 from clients.models import Client
 from clients.tests.factories import ClientFactory
+from core.actor import Actor
+from permissions.configfile.apply import check_config
 from permissions.configfile.loading import format_of, load
-from permissions.configfile.plan import build_plan
 from permissions.configfile.schema import parse, validate
 from permissions.configfile.spec import ConfigError
 from permissions.tests.factories import route_with_methods
@@ -27,7 +28,7 @@ def problems(text: str, *, fmt: str = "yaml", prune: bool = False) -> list[str]:
     """Every problem the file has, as apply_config would list them."""
     try:
         config, issues = parse(textwrap.dedent(text), fmt)
-        build_plan(config, issues, prune=prune)
+        check_config(config, issues, prune=prune, actor=Actor.system("test"))
     except ConfigError as exc:
         return [str(issue) for issue in exc.issues]
     return []
@@ -80,8 +81,8 @@ ROUTE = "routes:\n  - {pattern: /api/data/*, methods: {GET: api_key, POST: hmac}
         ("rutes: []", "rutes: unknown field (did you mean routes?)"),
         (
             "clients:\n  - {name: 'acme corp'}",
-            "clients[0].name: a client name starts with a letter or digit and "
-            "holds only letters, digits, '.', '_' and '-'",
+            "clients[0].name: A client name starts with a letter or digit and "
+            "holds only letters, digits, '.', '_' and '-'.",
         ),
         ("clients:\n  - {status: active}", "clients[0].name: this field is required"),
         ("clients:\n  - {name: a, id: 7c0e}", "clients[0].id: '7c0e' is not a UUID"),

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models.signals import post_save
 
 from audit.models import AuditEvent
 from core import config_version
