@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 
@@ -38,24 +39,47 @@ def _key(token: str) -> str:
 
 def stash(issued: list[IssuedSecret], *, user_id: int) -> str:
     """Keep `issued` for one viewing by `user_id`; returns the token for the page's URL."""
-    token = secrets.token_urlsafe(24)
-    payload = {
-        "user": user_id,
-        "items": [
-            {
-                "credential": item.credential.pk,
-                "plaintext": item.plaintext,
-                "retiring": [old.pk for old in item.retiring],
-            }
-            for item in issued
-        ],
-    }
-    cache.set(_key(token), encryption.seal(json.dumps(payload)), timeout=PENDING_SECONDS)
-    return token
+    items = [
+        {
+            "credential": item.credential.pk,
+            "plaintext": item.plaintext,
+            "retiring": [old.pk for old in item.retiring],
+        }
+        for item in issued
+    ]
+    return put(items, user_id=user_id)
 
 
 def take(token: str, *, user_id: int) -> list[Revealed] | None:
     """The secrets behind `token`, once; None when already shown, expired, or not this user's."""
+    items = pop(token, user_id=user_id)
+    if items is None:
+        return None
+    ids = {item["credential"] for item in items}
+    ids.update(pk for item in items for pk in item["retiring"])
+    found = Credential.objects.select_related("client").in_bulk(ids)
+    return [
+        Revealed(
+            credential=found[item["credential"]],
+            plaintext=item["plaintext"],
+            retiring=tuple(found[pk] for pk in item["retiring"] if pk in found),
+        )
+        for item in items
+        if item["credential"] in found
+    ]
+
+
+def put(items: list[dict[str, Any]], *, user_id: int) -> str:
+    """Keep JSON-safe `items` (each holding a plaintext) sealed for one viewing by `user_id`;
+    the token for the page's URL. Other show-once pages (the API tokens' admin) use it too."""
+    token = secrets.token_urlsafe(24)
+    payload = {"user": user_id, "items": items}
+    cache.set(_key(token), encryption.seal(json.dumps(payload)), timeout=PENDING_SECONDS)
+    return token
+
+
+def pop(token: str, *, user_id: int) -> list[dict[str, Any]] | None:
+    """The items behind `token`, once; None when already shown, expired, or not this user's."""
     sealed = cache.get(_key(token))
     if sealed is None:
         return None
@@ -65,15 +89,4 @@ def take(token: str, *, user_id: int) -> list[Revealed] | None:
         return None
     if payload["user"] != user_id or not cache.delete(_key(token)):
         return None
-    ids = {item["credential"] for item in payload["items"]}
-    ids.update(pk for item in payload["items"] for pk in item["retiring"])
-    found = Credential.objects.select_related("client").in_bulk(ids)
-    return [
-        Revealed(
-            credential=found[item["credential"]],
-            plaintext=item["plaintext"],
-            retiring=tuple(found[pk] for pk in item["retiring"] if pk in found),
-        )
-        for item in payload["items"]
-        if item["credential"] in found
-    ]
+    return payload["items"]

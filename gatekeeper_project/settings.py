@@ -117,8 +117,15 @@ INSTALLED_APPS = [
     "clients",
     "permissions",
     "authz",
-    # Last: the staff's dashboard may import every app above.
+    # The staff's dashboard may import every app above.
     "dashboard",
+    # The REST admin API (/api/v1/): last, it may import every app above.
+    "api",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    # Swagger UI and Redoc served from this server's static files (no CDN).
+    "drf_spectacular_sidecar",
     "django_prometheus",
 ]
 
@@ -267,6 +274,51 @@ LOGGING = {
     # own "Forbidden: /authz" line per deny would only double the volume.
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- the REST admin API (api/) ---------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        # The browser (Swagger UI, a logged-in admin): session cookie, with CSRF on writes.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.StaffModelPermissions"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pages",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.problem_response",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Gatekeeper admin API",
+    "DESCRIPTION": (
+        "Routes, clients, credentials, permissions and rate limits; the audit trail and the "
+        "decision records; the engine's explanation of a request; the whole configuration as "
+        "one document. Authenticate with `Authorization: Bearer gka_...` (an API token) or a "
+        "staff session. Errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ClientStatus": "clients.models.Client.Status",
+        "CredentialKind": "clients.models.Credential.Kind",
+        "RateLimitWindow": "permissions.models.RateLimit.Window",
+    },
+}
+# API tokens: valid this many days unless the issuer says otherwise (at most the maximum).
+GATEKEEPER_API_TOKEN_DAYS = env_int("GATEKEEPER_API_TOKEN_DAYS", 90, minimum=1)
+GATEKEEPER_API_TOKEN_MAX_DAYS = env_int("GATEKEEPER_API_TOKEN_MAX_DAYS", 366, minimum=1)
+# Brute force on tokens: after this many failed token logins from one address within the
+# window (seconds), that address gets 429 until the window has passed.
+GATEKEEPER_API_TOKEN_FAILURES = env_int("GATEKEEPER_API_TOKEN_FAILURES", 20, minimum=1)
+GATEKEEPER_API_TOKEN_FAILURE_WINDOW = env_int("GATEKEEPER_API_TOKEN_FAILURE_WINDOW", 300, minimum=1)
 
 # --- Gatekeeper ------------------------------------------------------------------------------
 

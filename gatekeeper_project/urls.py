@@ -19,5 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.admin_view(dashboard_views.index)),
     path("admin/dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
+    # The REST admin API: on the admin's listener only, never the decision server's.
+    path("api/v1/", include("api.urls")),
     path("metrics", metrics_view.metrics, name="metrics"),
 ]

@@ -9,8 +9,6 @@ usage, and the latest decisions. Writes go through the services.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,8 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.models import DecisionRecord
-from authz.runtime import get_runtime
-from authz.snapshot import Limit
+from authz.limit_usage import limit_usage
 from clients.admin import ClientAdmin, IssueForm
 from clients.models import Client, Credential
 from core.actor import Actor
@@ -34,30 +31,10 @@ from core.errors import GatekeeperError
 from dashboard.admin.page import ObjectPage
 from dashboard.forms import GrantForm
 from permissions import services as permissions
-from permissions.models import Permission, RateLimit
+from permissions.models import Permission
 from routes.models import Auth, Route
 
 LATEST = 10
-
-
-@dataclass(frozen=True)
-class LimitUsage:
-    rate_limit: RateLimit
-    used: int | None  # None: the counters cannot be read now
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.used is None else max(0, self.rate_limit.limit - self.used)
-
-
-def limit_usage(client: Client) -> list[LimitUsage]:
-    """Each limit of the client with how much of its current window is used."""
-    rows = list(client.rate_limits.select_related("route"))
-    limits = [Limit(row.route_id, row.limit, row.window_seconds) for row in rows]
-    used = get_runtime().limiter.usage(str(client.pk), limits, time.time())
-    return [
-        LimitUsage(row, used[index] if used is not None else None) for index, row in enumerate(rows)
-    ]
 
 
 def credential_state(credential: Credential, now: object) -> str:
@@ -100,7 +77,7 @@ class ClientPage(ObjectPage, ClientAdmin):
             "issue_form": IssueForm(),
             "permissions": list(client.permissions.select_related("route").order_by("route")),
             "grant_form": GrantForm(route_choices=route_choices()),
-            "limits": limit_usage(client),
+            "limits": limit_usage(client.rate_limits.select_related("route")),
             "decisions": list(
                 DecisionRecord.objects.filter(client_id=client.pk).order_by("-time", "-id")[:LATEST]
             ),
