@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from api.services import IssuedToken, issue_token
@@ -44,3 +45,11 @@ def client_with(token: IssuedToken | str) -> APIClient:
 @pytest.fixture
 def api(token) -> APIClient:
     return client_with(token)
+
+
+@pytest.fixture(autouse=True)
+def _no_failed_tokens_counted():
+    """Failed tokens are counted per address in the shared cache, which outlives a test: each
+    test starts with none counted for the addresses tests use."""
+    for address in ("127.0.0.1", "127.0.0.9", "127.0.0.77"):
+        cache.delete(f"gatekeeper:api-token-failures:{address}")

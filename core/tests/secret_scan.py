@@ -5,7 +5,10 @@ Registered from the root conftest (`pytest_plugins`). It
 
 - remembers the plaintext of every credential the suite issues: the one issuer in
   `clients.services` (issue, import, rotate) and every HMAC secret sealed at rest (factories
-  too), and every key pepper used. The functions are wrapped, not replaced: they run as always;
+  too), every key pepper used, and every REST API token. The functions are wrapped, not
+  replaced: they run as always;
+- reads every answer of the REST API (`/api/...`) made in the suite: it may hold only the
+  secrets issued while that request ran (the one answer that shows a new secret);
 - captures every log record of the session, from every logger and thread;
 - before each database test's teardown, while its rows still exist, reads every audit row
   (configuration changes, decisions, admin history);
@@ -40,7 +43,12 @@ ISSUERS = {
     "clients.encryption.seal": lambda result, args: args[0],
     # Every key pepper the suite hashes with (GATEKEEPER_KEY_PEPPERS): a server-side secret.
     "clients.keys._pepper_state": lambda result, args: args[0],
+    # The REST API's tokens (gka_...).
+    "api.tokens.generate": lambda result, args: result[0],
 }
+# Answers of the REST API: a secret may be in the answer of the request that issued it, and in
+# no other (issue 12).
+API_PREFIX = "/api/"
 # Rows that keep what requests carried: the audit trails, the admin's history, and
 # django-axes' login attempts (which store the login page's query and form, password masked).
 AUDIT_MODELS = (
@@ -87,17 +95,22 @@ class Secrets:
                 else:
                     self._odd.add(secret)
 
-    def found_in(self, text: str) -> bool:
+    def found_in(self, text: str, allowed: frozenset[str] = frozenset()) -> bool:
+        """Whether `text` holds a secret other than those in (or part of one of) `allowed`."""
         if len(text) < MIN_LENGTH:
             return False
+
+        def counts(secret: str) -> bool:
+            return not any(secret in ok for ok in allowed)
+
         by_anchor = self._by_anchor
         for run in _RUN.finditer(text):
             chunk = run[0]
             for start in range(len(chunk) - MIN_LENGTH + 1):
                 candidates = by_anchor.get(chunk[start : start + MIN_LENGTH])
-                if candidates and any(chunk.startswith(c, start) for c in candidates):
+                if candidates and any(chunk.startswith(c, start) and counts(c) for c in candidates):
                     return True
-        return any(secret in text for secret in self._odd)
+        return any(secret in text and counts(secret) for secret in self._odd)
 
 
 class _Capture(logging.Handler):
@@ -144,8 +157,8 @@ class _Scan:
         self.hits.append(source)
         self._unreported.append(source)
 
-    def text(self, text: str, source: str) -> None:
-        if self.secrets.found_in(text):
+    def text(self, text: str, source: str, allowed: frozenset[str] = frozenset()) -> None:
+        if self.secrets.found_in(text, allowed):
             self.hit(source)
 
     def logs(self, where: str) -> None:
@@ -212,14 +225,42 @@ def _uses_database(item: pytest.Item) -> bool:
     )
 
 
+# The secrets issued while the current thread serves an API request (None: no request).
+_request = threading.local()
+
+
 def _recording(original: Callable[..., Any], plaintext: Callable[[Any, tuple], Any]) -> Callable:
     @functools.wraps(original)
     def issue(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
-        _scan.secrets.add(plaintext(result, args))
+        value = plaintext(result, args)
+        _scan.secrets.add(value)
+        issued = getattr(_request, "issued", None)
+        if issued is not None and isinstance(value, str):
+            issued.add(value)
         return result
 
     return issue
+
+
+def _scanning_api(original: Callable[..., Any]) -> Callable:
+    @functools.wraps(original)
+    def get_response(handler: Any, request: Any) -> Any:
+        if not request.path.startswith(API_PREFIX):
+            return original(handler, request)
+        _request.issued = set()
+        try:
+            response = original(handler, request)
+        finally:
+            allowed, _request.issued = frozenset(_request.issued), None
+        if not getattr(response, "streaming", False):
+            text = response.content.decode("utf-8", errors="replace")
+            headers = "\n".join(f"{name}: {value}" for name, value in response.items())
+            where = f"the API answer to {request.method} {request.path}"
+            _scan.text(f"{headers}\n{text}", where, allowed)
+        return response
+
+    return get_response
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -227,10 +268,15 @@ def _record_issued_secrets(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     import pkgutil
 
     _scan.basetemp = tmp_path_factory.getbasetemp
+    from django.core.handlers.base import BaseHandler
+
     patches = [
         mock.patch(target, new=_recording(pkgutil.resolve_name(target), plaintext))
         for target, plaintext in ISSUERS.items()
     ]
+    patches.append(
+        mock.patch.object(BaseHandler, "get_response", _scanning_api(BaseHandler.get_response))
+    )
     for patch in patches:
         patch.start()
     yield
