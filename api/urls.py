@@ -6,11 +6,14 @@ Served by the admin's process pool only (gatekeeper_project/urls.py); the decisi
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import IsAdminUser
 from rest_framework.routers import DefaultRouter
 
+from api.problems import CONTENT_TYPE
 from api.views.clients import ClientViewSet, CredentialViewSet
 from api.views.permissions import PermissionViewSet, RateLimitViewSet
 from api.views.routes import RouteViewSet
@@ -18,6 +21,13 @@ from api.views.trail import AuditEventViewSet, DecisionViewSet
 from api.views.whole import ConfigView, ExplainView
 
 app_name = "api"
+
+
+@csrf_exempt  # it changes nothing, whatever the method
+def not_found(request: HttpRequest) -> JsonResponse:
+    body = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "Not found."}
+    return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
+
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -39,4 +49,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(**_staff), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_staff), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **_staff), name="redoc"),
+    # Anything else under /api/v1/ is a problem detail too, not the admin's HTML page.
+    re_path(r"^.*$", not_found),
 ]

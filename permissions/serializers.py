@@ -50,6 +50,8 @@ class RateLimitEntrySerializer(LimitFields):
 class ClientEntrySerializer(ClientSerializer):
     """A client of the config file, with everything that hangs off it."""
 
+    created_at = None
+    updated_at = None
     credentials = CredentialSerializer(many=True, required=False)
     rate_limits = RateLimitEntrySerializer(many=True, required=False)
     permissions = PermissionEntrySerializer(many=True, required=False)

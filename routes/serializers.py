@@ -127,3 +127,11 @@ class RouteSerializer(StrictSerializer):
     methods = MethodRulesField()
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+
+
+class RouteEntrySerializer(RouteSerializer):
+    """A route as a config file writes it: what the API shows, less the database's own fields."""
+
+    id = None
+    created_at = None
+    updated_at = None

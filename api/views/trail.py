@@ -8,6 +8,9 @@ table. `since`/`until` narrow the time range of the same indexes.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from rest_framework import viewsets
 
@@ -17,9 +20,23 @@ from audit.models import AuditEvent, DecisionRecord
 from authz.reasons import Detail, Reason
 
 
+class UtcTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 time, compared in UTC: the database refuses some offsets Python accepts
+    (+21:51), and a time at the very edge of the calendar has no UTC form (nothing matches)."""
+
+    def filter(self, qs: QuerySet, value: datetime | None) -> QuerySet:
+        if value is None:
+            return qs
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:
+            return qs.none()
+        return super().filter(qs, value)
+
+
 class TimeRange(filters.FilterSet):
-    since = filters.IsoDateTimeFilter(field_name="time", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(field_name="time", lookup_expr="lt")
+    since = UtcTimeFilter(field_name="time", lookup_expr="gte")
+    until = UtcTimeFilter(field_name="time", lookup_expr="lt")
 
 
 class AuditEventFilter(TimeRange):

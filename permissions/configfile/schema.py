@@ -35,7 +35,7 @@ from permissions.configfile.spec import (
 )
 from permissions.serializers import ClientEntrySerializer
 from routes.patterns import canonical_pattern
-from routes.serializers import RouteSerializer
+from routes.serializers import RouteEntrySerializer
 
 _LISTS = ("credentials", "rate_limits", "permissions")
 
@@ -44,7 +44,7 @@ class ConfigSerializer(StrictSerializer):
     """A whole config file: what `apply_config` and `POST /api/v1/config` read, and what the
     JSON Schema for editors (`deploy/schema/`) is generated from."""
 
-    routes = RouteSerializer(many=True, required=False)
+    routes = RouteEntrySerializer(many=True, required=False)
     clients = ClientEntrySerializer(many=True, required=False)
 
 
