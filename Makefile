@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: run test sdk-test sdk-vectors lint format migrate demo bench clean help
+.PHONY: run test sdk-test sdk-vectors lint format migrate demo bench config-schema clean help
 
 help:
 	@echo "make run    - install, migrate, load deploy/demo.yaml into a new database, serve the"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint   - ruff check and ruff format --check"
 	@echo "make bench  - decision cost as a ratio to a baseline measured in the same run"
 	@echo "make format - ruff format and ruff check --fix"
+	@echo "make config-schema - rewrite deploy/schema/gatekeeper-config.schema.json (for editors)"
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -93,6 +94,11 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) -m bench.engine
+
+# The config file's JSON Schema, from the serializers apply_config and the API read; a test
+# fails while the checked-in file is out of date.
+config-schema: $(VENV)/.runtime
+	$(MANAGE) config_schema
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .

@@ -36,6 +36,7 @@ class ClientSerializer(StrictSerializer):
     id = StrictUUIDField(required=False)
     name = StrictCharField(
         max_length=Client._meta.get_field("name").max_length,
+        allow_blank=False,
         rule=model_rule(Client._meta.get_field("name")),
     )
     status = StrictChoiceField(choices=Client.Status.values, default=Client.Status.ACTIVE)

@@ -79,6 +79,9 @@ class StrictCharField(_Strict, serializers.CharField):
 
     def __init__(self, *, rule: Callable[[Any], Any] | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("trim_whitespace", False)
+        # For the schema: "" is checked by the rule (a blank pattern is an error, a blank
+        # description is not), not by CharField.
+        kwargs.setdefault("allow_blank", True)
         self.rule = rule
         super().__init__(**kwargs)
 

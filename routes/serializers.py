@@ -44,6 +44,7 @@ class PatternField(StrictCharField):
     """`/api/users/me`, `/api/users/{id}/orders` or `/api/users/*`."""
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_blank", False)
         super().__init__(rule=_pattern_text, **kwargs)
 
 

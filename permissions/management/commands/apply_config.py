@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from core.commands import GatekeeperCommand
+from core.progress import Progress
 from permissions.configfile.apply import Applied, apply_config
 from permissions.configfile.loading import FORMATS, format_of
 from permissions.configfile.plan import Op
@@ -38,11 +39,24 @@ class Command(GatekeeperCommand):
             help="The file's format (default: from its name; required when reading from -).",
         )
         parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Check the file against the database and change nothing: list every problem "
+            "(exit status 2) or say what would change (exit status 0). For CI pipelines.",
+        )
+        parser.add_argument(
             "--prune",
             action="store_true",
             help="Also delete the routes, clients, permissions and rate limits the file does "
             "not name, and revoke the live credentials of its clients that it does not list.",
         )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # A check is a dry run that says only whether the file would apply.
+        self.check_only = bool(options.get("check"))
+        if self.check_only:
+            options["dry_run"] = True
+        super().handle(*args, **options)
 
     def run(self, *args: Any, **options: Any) -> None:
         path: str = options["file"]
@@ -51,7 +65,10 @@ class Command(GatekeeperCommand):
             raise CommandError(f"Cannot tell the format of {path!r}: pass --format yaml or json.")
         try:
             config, issues = parse(self.read(path), fmt)
-            applied = apply_config(config, issues, prune=options["prune"], actor=self.actor)
+            with Progress(self.stderr) as progress:
+                applied = apply_config(
+                    config, issues, prune=options["prune"], actor=self.actor, progress=progress
+                )
         except ConfigError as exc:
             count = len(exc.issues)
             problems = f"{count} problem" if count == 1 else f"{count} problems"
@@ -75,6 +92,13 @@ class Command(GatekeeperCommand):
 
     def report(self, applied: Applied) -> None:
         plan = applied.plan
+        if self.check_only:
+            self.stdout.write(
+                f"OK: the file applies cleanly ({plan.count(Op.CREATE)} to create, "
+                f"{plan.count(Op.UPDATE)} to update, {plan.count(Op.DELETE)} to delete, "
+                f"{plan.unchanged} unchanged)."
+            )
+            return
         styles = {Op.CREATE: self.style.SUCCESS, Op.UPDATE: self.style.WARNING}
         for change in plan.changes:
             self.stdout.write(str(change), styles.get(change.op, self.style.ERROR))
