@@ -7,7 +7,3 @@ class ApiConfig(AppConfig):
     name = "api"
     verbose_name = "REST API"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        # Registers the token scheme with drf-spectacular.
-        from api import schema  # noqa: F401

@@ -13,6 +13,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import IsAdminUser
 from rest_framework.routers import DefaultRouter
 
+# Registers the token scheme with drf-spectacular (whose schema is made from these URLs).
+from api import schema  # noqa: F401
 from api.problems import CONTENT_TYPE
 from api.views.clients import ClientViewSet, CredentialViewSet
 from api.views.permissions import PermissionViewSet, RateLimitViewSet

@@ -16,12 +16,13 @@ from __future__ import annotations
 import difflib
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
-from rest_framework.fields import empty
+from rest_framework.fields import SkipField, empty
 from rest_framework.settings import api_settings
 
 from core.redaction import SHORTEST_SECRET, describe, quote_short
@@ -84,9 +85,15 @@ class StrictCharField(_Strict, serializers.CharField):
         kwargs.setdefault("allow_blank", True)
         self.rule = rule
         super().__init__(**kwargs)
+        # CharField's validators (length, NUL, surrogates) are checked in to_internal_value,
+        # in a fraction of the time: a 10,000-entry file validates some 100,000 strings.
+        self.validators = []
 
     def run_validation(self, data: Any = empty) -> Any:
         # Not CharField's: it answers "" before the rule sees it (a blank pattern is an error).
+        if type(data) is str:
+            # The common case, straight to the checks (this field has no other validators).
+            return self.to_internal_value(data)
         return serializers.Field.run_validation(self, data)
 
     def to_internal_value(self, data: Any) -> Any:
@@ -94,6 +101,11 @@ class StrictCharField(_Strict, serializers.CharField):
             self.fail("type", kind=describe(data))
         if self.max_length is not None and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
+        # Neither can be stored in PostgreSQL text.
+        if "\x00" in data:
+            self.fail("null_characters")
+        if not data.isascii() and any("\ud800" <= char <= "\udfff" for char in data):
+            self.fail("surrogate_characters_not_allowed", code_point="U+D800-U+DFFF")
         if self.rule is None:
             return data
         try:
@@ -208,8 +220,25 @@ class StrictSerializer(serializers.Serializer):
     class Meta:
         list_serializer_class = StrictListSerializer
 
+    def run_validation(self, data: Any = empty) -> Any:
+        # DRF's, less its model-validator machinery (these serializers have none): the shape,
+        # then `validate` for the rules across fields.
+        is_empty, data = self.validate_empty_values(data)
+        if is_empty:
+            return data
+        value = self.to_internal_value(data)
+        try:
+            return self.validate(value)
+        except ValidationError as exc:
+            detail = exc.detail
+            raise ValidationError(
+                detail if isinstance(detail, dict) else {NON_FIELD: detail}
+            ) from None
+        except DjangoValidationError as exc:
+            raise ValidationError(django_errors(exc)) from None
+
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        names = [name for name, field in self.fields.items() if not field.read_only]
+        names = self._names
         if not isinstance(data, Mapping):
             message = self.error_messages["not_a_mapping"].format(
                 fields=", ".join(names), kind=describe(data)
@@ -226,13 +255,30 @@ class StrictSerializer(serializers.Serializer):
             else:
                 # `- {kind: api_key, gk_...}` makes the key a field name: do not repeat it.
                 errors.setdefault(NON_FIELD, []).append(f"unknown field {quote_short(key)}{hint}")
-        try:
-            value = super().to_internal_value(data)
-        except ValidationError as exc:
-            errors.update(exc.detail)
+        value: dict[str, Any] = {}
+        for field in self._fields_to_read:
+            try:
+                found = field.run_validation(data.get(field.field_name, empty))
+            except ValidationError as exc:
+                errors[field.field_name] = exc.detail
+            except DjangoValidationError as exc:
+                errors[field.field_name] = django_errors(exc)
+            except SkipField:
+                continue
+            else:
+                value[field.source] = found
         if errors:
             raise ValidationError(errors)
         return value
+
+    @cached_property
+    def _names(self) -> list[str]:
+        return [field.field_name for field in self._fields_to_read]
+
+    @cached_property
+    def _fields_to_read(self) -> list[serializers.Field]:
+        # DRF's own loop re-reads every field's attributes per entry; this list is made once.
+        return [field for field in self.fields.values() if not field.read_only]
 
 
 # --- errors as located messages --------------------------------------------------------------

@@ -29,6 +29,7 @@ from authz.runtime import get_runtime
 from core.serializers import REQUIRED
 from permissions.configfile.apply import Applied, apply_config
 from permissions.configfile.export import export_data
+from permissions.configfile.loading import few_collections
 from permissions.configfile.plan import Op
 from permissions.configfile.schema import ConfigSerializer, validate
 
@@ -106,9 +107,10 @@ class ConfigView(APIView):
         dry_run, prune = options.validated_data["dry_run"], options.validated_data["prune"]
         if not dry_run and (read_only_token(request) or not request.user.has_perms(CHANGE_ALL)):
             raise PermissionDenied
-        config, issues = validate(data["config"])
+        with few_collections():
+            config, issues = validate(data["config"])
         try:
-            with transaction.atomic():
+            with few_collections(), transaction.atomic():
                 applied = apply_config(config, issues, prune=prune, actor=actor_for(request))
                 if dry_run:
                     raise _DryRunRollback

@@ -8,6 +8,7 @@ import uuid
 from io import StringIO
 
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,8 +17,9 @@ from audit.models import AuditEvent
 from clients.models import Client
 from clients.tests.factories import ClientFactory
 from core.actor import Actor
+from permissions.configfile import fast_yaml
 from permissions.configfile.apply import check_config
-from permissions.configfile.loading import format_of, load
+from permissions.configfile.loading import _Loader, format_of, load
 from permissions.configfile.schema import parse, validate
 from permissions.configfile.spec import ConfigError
 from permissions.tests.factories import route_with_methods
@@ -386,3 +388,29 @@ def test_the_command_reports_a_json_syntax_error_with_exit_2(tmp_path):
 
     assert caught.value.returncode == 2
     assert "line 1, column 14" in str(caught.value)
+
+
+_yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@given(_yaml_values)
+@settings(max_examples=300, deadline=None)
+def test_the_fast_yaml_reader_reads_what_the_full_loader_reads(data):
+    text = yaml.safe_dump(data, default_flow_style=None)
+    assert fast_yaml.load(text) == yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_the_fast_yaml_reader_never_reads_text_differently(text):
+    try:
+        fast = fast_yaml.load(text)
+    except fast_yaml.Unreadable:
+        return
+    assert fast == yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)

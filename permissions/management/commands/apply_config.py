@@ -10,7 +10,7 @@ from django.core.management.base import CommandError, CommandParser
 from core.commands import GatekeeperCommand
 from core.progress import Progress
 from permissions.configfile.apply import Applied, apply_config
-from permissions.configfile.loading import FORMATS, format_of
+from permissions.configfile.loading import FORMATS, few_collections, format_of
 from permissions.configfile.plan import Op
 from permissions.configfile.schema import parse
 from permissions.configfile.spec import ConfigError
@@ -64,8 +64,9 @@ class Command(GatekeeperCommand):
         if fmt is None:
             raise CommandError(f"Cannot tell the format of {path!r}: pass --format yaml or json.")
         try:
-            config, issues = parse(self.read(path), fmt)
-            with Progress(self.stderr) as progress:
+            with few_collections():
+                config, issues = parse(self.read(path), fmt)
+            with Progress(self.stderr) as progress, few_collections():
                 applied = apply_config(
                     config, issues, prune=options["prune"], actor=self.actor, progress=progress
                 )
