@@ -186,3 +186,11 @@ def test_the_audit_trail_and_decisions_are_read_newest_first_in_cursor_pages(api
     assert [e["object_repr"] for e in second["results"]] == ["a"]
     assert api.get("/api/v1/decisions/?reason=no_route_match").json()["results"] == []
     assert api.get("/api/v1/decisions/?reason=bogus").status_code == 400
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\ud800"])
+def test_text_the_database_cannot_store_is_a_400_not_a_500(api, text):
+    route = route_with_methods("GET", pattern="/api/x")
+    response = api.patch(f"/api/v1/routes/{route.pk}/", {"description": text}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["location"] == "description"

@@ -33,7 +33,7 @@ class Unreadable(Exception):
 
 def _scalar(event: yaml.ScalarEvent) -> Any:
     value = event.value
-    if event.tag is not None and event.tag != "!":
+    if event.tag is not None:
         raise Unreadable
     if not event.implicit[0]:
         return value  # quoted or block: a string
@@ -67,7 +67,7 @@ def load(text: str) -> Any:
                     raise Unreadable
                 _add(stack, root, _scalar(event))
             elif kind is mapping_start or kind is sequence_start:
-                if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+                if event.anchor is not None or event.tag is not None:
                     raise Unreadable
                 container: Any = {} if kind is mapping_start else []
                 _add(stack, root, container)
