@@ -188,9 +188,12 @@ def test_the_audit_trail_and_decisions_are_read_newest_first_in_cursor_pages(api
     assert api.get("/api/v1/decisions/?reason=bogus").status_code == 400
 
 
-@pytest.mark.parametrize("text", ["a\x00b", "\ud800"])
-def test_text_the_database_cannot_store_is_a_400_not_a_500(api, text):
+@pytest.mark.parametrize("escaped", ["a\\u0000b", "\\ud800"], ids=["NUL", "surrogate"])
+def test_text_the_database_cannot_store_is_a_400_not_a_500(api, escaped):
     route = route_with_methods("GET", pattern="/api/x")
-    response = api.patch(f"/api/v1/routes/{route.pk}/", {"description": text}, format="json")
+    body = '{"description": "%s"}' % escaped
+    response = api.generic(
+        "PATCH", f"/api/v1/routes/{route.pk}/", body, content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["location"] == "description"
