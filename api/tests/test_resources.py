@@ -191,7 +191,7 @@ def test_the_audit_trail_and_decisions_are_read_newest_first_in_cursor_pages(api
 @pytest.mark.parametrize("escaped", ["a\\u0000b", "\\ud800"], ids=["NUL", "surrogate"])
 def test_text_the_database_cannot_store_is_a_400_not_a_500(api, escaped):
     route = route_with_methods("GET", pattern="/api/x")
-    body = '{"description": "%s"}' % escaped
+    body = '{"description": "' + escaped + '"}'
     response = api.generic(
         "PATCH", f"/api/v1/routes/{route.pk}/", body, content_type="application/json"
     )
