@@ -51,29 +51,12 @@ class CredentialOutSerializer(serializers.ModelSerializer):
     """A credential as the API shows it: its prefix and dates, never its key or secret."""
 
     client_name = serializers.CharField(source="client.name", read_only=True)
-    state = serializers.SerializerMethodField()
+    state = serializers.ChoiceField(choices=["live", "expired", "revoked"], read_only=True)
 
     class Meta:
         model = Credential
-        fields = [
-            "id",
-            "client",
-            "client_name",
-            "kind",
-            "prefix",
-            "label",
-            "expires_at",
-            "revoked_at",
-            "last_used_at",
-            "created_at",
-            "state",
-        ]
+        fields = ["id", "client", "client_name", *Credential.SHOWN_FIELDS, "state"]
         read_only_fields = fields
-
-    def get_state(self, credential: Credential) -> str:
-        if credential.revoked_at is not None:
-            return "revoked"
-        return "live" if credential.is_live() else "expired"
 
 
 class IssueCredentialSerializer(CredentialSerializer):

@@ -53,6 +53,36 @@ def read_headers(lines: list[str]) -> dict[str, str]:
     return headers
 
 
+def described(
+    method: str, host: str, target: str, header_lines: list[str], body: bytes = b""
+) -> RequestFacts:
+    """A request as a person describes it (the access tester, `explain_request`, the API's
+    explain): its headers as 'Name: value' lines. Raises HeaderError."""
+    headers = read_headers(header_lines)
+    return RequestFacts(
+        method=method,
+        host=host,
+        target=target,
+        authorization=headers.get("authorization"),
+        api_key_header=headers.get("x-api-key"),
+        body=body,
+    )
+
+
+def explain_for(
+    facts: RequestFacts,
+    snap: Snapshot,
+    now: float,
+    *,
+    client_id: str | None = None,
+    config: EngineConfig | None = None,
+) -> Explanation:
+    """`explain`, or `explain_as` the client when one is named."""
+    if client_id is not None:
+        return explain_as(client_id, facts, snap, now, config=config)
+    return explain(facts, snap, now, config=config)
+
+
 class Outcome(enum.StrEnum):
     """What a route that matches the path did in this decision."""
 

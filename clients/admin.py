@@ -34,16 +34,6 @@ from core.commands import validation_message
 from core.durations import format_duration
 from core.errors import Conflict, GatekeeperError
 
-CREDENTIAL_FIELDS = [
-    "kind",
-    "prefix",
-    "label",
-    "created_at",
-    "expires_at",
-    "revoked_at",
-    "last_used_at",
-]
-
 
 def _rotation_grace() -> timedelta:
     return timedelta(seconds=settings.GATEKEEPER_ROTATION_GRACE)
@@ -351,19 +341,11 @@ class CredentialStateFilter(admin.SimpleListFilter):
 class CredentialAdmin(admin.ModelAdmin):
     """Read-only list of every credential; the one write is the Revoke action."""
 
-    list_display = [
-        "client",
-        "kind",
-        "prefix",
-        "label",
-        "expires_at",
-        "revoked_at",
-        "last_used_at",
-    ]
+    list_display = ["client", *(f for f in Credential.SHOWN_FIELDS if f != "created_at")]
     list_filter = ["kind", CredentialStateFilter]
     search_fields = ["prefix", "label", "client__name"]
     list_select_related = ["client"]
-    fields = readonly_fields = ["client", *CREDENTIAL_FIELDS]
+    fields = readonly_fields = ["client", *Credential.SHOWN_FIELDS]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

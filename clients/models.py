@@ -122,6 +122,17 @@ class Credential(models.Model):
 
     objects = CredentialQuerySet.as_manager()
 
+    # What the admin and the API may show of a credential: never its digest or sealed secret.
+    SHOWN_FIELDS = (
+        "kind",
+        "prefix",
+        "label",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
+
     class Meta:
         ordering = ["client", "-created_at"]
         constraints = [
@@ -162,3 +173,9 @@ class Credential(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > at
+
+    def state(self, at: datetime | None = None) -> str:
+        """`live`, `expired` or `revoked`: what the admin and the API show."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "live" if self.is_live(at) else "expired"

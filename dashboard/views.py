@@ -13,8 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.debug import sensitive_post_parameters
 
-from authz.engine import RequestFacts
-from authz.explain import HeaderError, explain, explain_as, read_headers
+from authz.explain import HeaderError, described, explain_for
 from authz.runtime import get_runtime
 from dashboard import overview
 from dashboard.forms import TesterForm
@@ -55,20 +54,13 @@ def tester(request: HttpRequest) -> HttpResponse:
 
 def _explain(form: TesterForm) -> object:
     data = form.cleaned_data
+    lines = data["headers"].splitlines() if data["headers"].strip() else []
     try:
-        headers = read_headers(data["headers"].splitlines()) if data["headers"].strip() else {}
+        facts = described(data["method"], data["host"], data["uri"], lines)
     except HeaderError as exc:
         form.add_error("headers", str(exc))
         return None
-    facts = RequestFacts(
-        method=data["method"],
-        host=data["host"],
-        target=data["uri"],
-        authorization=headers.get("authorization"),
-        api_key_header=headers.get("x-api-key"),
-    )
     runtime = get_runtime()
+    client = str(data["client"].pk) if data["client"] is not None else None
     snap = runtime.holder.fresh()
-    if data["client"] is not None:
-        return explain_as(str(data["client"].pk), facts, snap, time.time(), config=runtime.config)
-    return explain(facts, snap, time.time(), config=runtime.config)
+    return explain_for(facts, snap, time.time(), client_id=client, config=runtime.config)

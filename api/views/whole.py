@@ -23,8 +23,7 @@ from api.serializers import (
     ExplanationSerializer,
 )
 from api.views.base import no_store
-from authz.engine import RequestFacts
-from authz.explain import HeaderError, explain, explain_as, read_headers
+from authz.explain import HeaderError, described, explain_for
 from authz.runtime import get_runtime
 from core.serializers import REQUIRED
 from permissions.configfile.apply import Applied, apply_config
@@ -60,23 +59,19 @@ class ExplainView(APIView):
         serializer.is_valid(raise_exception=True)
         value = serializer.validated_data
         try:
-            headers = read_headers(value["headers"])
+            facts = described(
+                value["method"],
+                value["host"],
+                value["uri"],
+                value["headers"],
+                value["body"].encode(),
+            )
         except HeaderError as exc:
             raise ValidationError({"headers": [str(exc)]}) from None
-        facts = RequestFacts(
-            method=value["method"],
-            host=value["host"],
-            target=value["uri"],
-            authorization=headers.get("authorization"),
-            api_key_header=headers.get("x-api-key"),
-            body=value["body"].encode(),
-        )
         runtime = get_runtime()
-        snap, now = runtime.holder.fresh(), time.time()
-        if "client" in value:
-            result = explain_as(str(value["client"]), facts, snap, now, config=runtime.config)
-        else:
-            result = explain(facts, snap, now, config=runtime.config)
+        client = str(value["client"]) if "client" in value else None
+        snap = runtime.holder.fresh()
+        result = explain_for(facts, snap, time.time(), client_id=client, config=runtime.config)
         data = ExplanationSerializer(result).data
         data.update(status=result.status, allowed=result.allowed)
         return no_store(Response(data))

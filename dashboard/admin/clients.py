@@ -37,14 +37,6 @@ from routes.models import Auth, Route
 LATEST = 10
 
 
-def credential_state(credential: Credential, now: object) -> str:
-    if credential.revoked_at is not None:
-        return "revoked"
-    if credential.expires_at is not None and credential.expires_at <= now:
-        return "expired"
-    return "live"
-
-
 def decisions_url(**query: str) -> str:
     return f"{reverse('admin:audit_decisionrecord_changelist')}?{urlencode(query)}"
 
@@ -73,7 +65,7 @@ class ClientPage(ObjectPage, ClientAdmin):
         return {
             "title": f"Client {client.name}",
             "client_page": True,
-            "credentials": [(c, credential_state(c, now)) for c in credentials],
+            "credentials": [(c, c.state(now)) for c in credentials],
             "issue_form": IssueForm(),
             "permissions": list(client.permissions.select_related("route").order_by("route")),
             "grant_form": GrantForm(route_choices=route_choices()),

@@ -9,8 +9,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from authz.engine import RequestFacts
-from authz.explain import Explanation, HeaderError, Outcome, explain, read_headers
+from authz.explain import Explanation, HeaderError, Outcome, described, explain
 from authz.runtime import get_runtime
 from authz.snapshot import build_snapshot
 from core.commands import GatekeeperCommand
@@ -53,15 +52,12 @@ class Command(GatekeeperCommand):
         lines = list(options["header"])
         if options["headers_file"]:
             lines.extend(_read_header_lines(options["headers_file"]))
-        headers = parse_headers(lines)
-        facts = RequestFacts(
-            method=options["method"],
-            host=options["host"],
-            target=options["uri"],
-            authorization=headers.get("authorization"),
-            api_key_header=headers.get("x-api-key"),
-            body=options["body"].encode(),
-        )
+        try:
+            facts = described(
+                options["method"], options["host"], options["uri"], lines, options["body"].encode()
+            )
+        except HeaderError as exc:
+            raise CommandError(str(exc)) from None
         result = explain(
             facts, build_snapshot(version=None), time.time(), config=get_runtime().config
         )
@@ -83,13 +79,6 @@ def _read_header_lines(path: str) -> list[str]:
                 f"--headers-file: cannot read {path}: {type(exc).__name__}"
             ) from None
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
-def parse_headers(raw_headers: list[str]) -> dict[str, str]:
-    try:
-        return read_headers(raw_headers)
-    except HeaderError as exc:
-        raise CommandError(str(exc)) from None
 
 
 def describe(result: Explanation) -> list[str]:
