@@ -174,7 +174,8 @@ def test_importing_without_a_pepper_is_refused_everywhere(acme, tmp_path):
     path.write_text(
         f'clients:\n  - {{name: acme, credentials: [{{kind: api_key, key: "{LONG}"}}]}}\n'
     )
-    with pytest.raises(CommandError, match=r"clients\[0\]\.credentials\[0\]\.key: .*GATEKEEPER_KEY_PEP"):
+    where = r"clients\[0\]\.credentials\[0\]\.key: "
+    with pytest.raises(CommandError, match=where + ".*GATEKEEPER_KEY_PEP"):
         call_command("apply_config", str(path), stdout=StringIO())
     assert not Credential.objects.exists()
     # Generated keys need no pepper.
