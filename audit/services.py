@@ -40,29 +40,11 @@ def event(
     )
 
 
-def record(
-    actor: Actor,
-    action: str,
-    obj: models.Model | None = None,
-    *,
-    detail: dict[str, Any] | None = None,
-    object_type: str = "",
-    object_id: str = "",
-    object_repr: str = "",
-) -> AuditEvent:
-    """Write one audit row. `detail` must be JSON-safe and must never contain a secret.
-
-    Pass `obj` for a saved object; pass the object_* fields for one that is already deleted.
-    """
-    row = event(
-        actor,
-        action,
-        obj,
-        detail=detail,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr,
-    )
+def record(actor: Actor, action: str, obj: models.Model | None = None, **fields: Any) -> AuditEvent:
+    """Write one audit row (the fields of `event`). `detail` must be JSON-safe and must never
+    contain a secret. Pass `obj` for a saved object; pass the object_* fields for one that is
+    already deleted."""
+    row = event(actor, action, obj, **fields)
     row.save(force_insert=True)
     return row
 

@@ -12,6 +12,7 @@ from django.http import Http404
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from api.etags import ETagged
 
@@ -39,6 +40,14 @@ class ObjectViewSet(ETagged, viewsets.GenericViewSet):
             type(instance).objects.select_for_update(of=("self",)).filter(pk=instance.pk).first()
             self.check_if_match(request, instance)
             yield instance
+
+    def validated(
+        self, request: Request, serializer: type[Serializer] | None = None, *, partial: bool = False
+    ) -> dict[str, Any]:
+        """The request's data as the serializer (default: the view's) reads it, or a 400."""
+        found = (serializer or self.get_serializer_class())(data=request.data, partial=partial)
+        found.is_valid(raise_exception=True)
+        return dict(found.validated_data)
 
     def fresh(self, instance: models.Model) -> Any:
         """The object re-read as the list shows it (related rows prefetched)."""

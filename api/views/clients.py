@@ -46,9 +46,7 @@ class ClientViewSet(mixins.ListModelMixin, ObjectViewSet):
     filterset_class = ClientFilter
 
     def create(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        value = serializer.validated_data
+        value = self.validated(request)
         client = services.create_client(
             name=value["name"],
             status=value["status"],
@@ -59,9 +57,7 @@ class ClientViewSet(mixins.ListModelMixin, ObjectViewSet):
         return self.tagged(client, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, partial: bool = False, **kw: Any) -> Response:
-        serializer = self.get_serializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        value = serializer.validated_data
+        value = self.validated(request, partial=partial)
         actor = actor_for(request)
         with self.writing(request) as client:
             if "id" in value and value["id"] != client.pk:
@@ -112,9 +108,7 @@ class CredentialViewSet(mixins.ListModelMixin, ObjectViewSet):
 
     @extend_schema(request=IssueCredentialSerializer, responses={201: IssuedCredentialSerializer})
     def create(self, request: Request) -> Response:
-        serializer = IssueCredentialSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        value = serializer.validated_data
+        value = self.validated(request, IssueCredentialSerializer)
         item = services.NewCredential(
             value["client"],
             value["kind"],
@@ -130,9 +124,7 @@ class CredentialViewSet(mixins.ListModelMixin, ObjectViewSet):
     def rotate(self, request: Request) -> Response:
         """Issue a new credential of the kind; every other live one of that kind stops working
         after the grace period."""
-        serializer = RotateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        value = serializer.validated_data
+        value = self.validated(request, RotateSerializer)
         issued = services.rotate_credentials(
             value["client"],
             kind=value["kind"],

@@ -38,9 +38,7 @@ class PermissionViewSet(mixins.ListModelMixin, ObjectViewSet):
 
     def create(self, request: Request) -> Response:
         """Grant: the client may call the route with these methods too."""
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        value = serializer.validated_data
+        value = self.validated(request)
         permission = services.grant(
             value["client"], value["route"], value["methods"], actor=actor_for(request)
         )
@@ -49,13 +47,12 @@ class PermissionViewSet(mixins.ListModelMixin, ObjectViewSet):
     @extend_schema(request=MethodsSerializer)
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Set the methods the client holds on the route, exactly."""
-        serializer = MethodsSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        value = self.validated(request, MethodsSerializer)
         with self.writing(request) as permission:
             permission = services.grant(
                 permission.client,
                 permission.route,
-                serializer.validated_data["methods"],
+                value["methods"],
                 actor=actor_for(request),
                 exactly=True,
             )
@@ -75,13 +72,12 @@ class PermissionViewSet(mixins.ListModelMixin, ObjectViewSet):
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         """Take methods away (all by default); 204 when none is left (the permission is gone)."""
-        serializer = RevokeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        value = self.validated(request, RevokeSerializer)
         with self.writing(request) as permission:
             left = services.revoke(
                 permission.client,
                 permission.route,
-                methods=serializer.validated_data.get("methods"),
+                methods=value.get("methods"),
                 actor=actor_for(request),
             )
         if left is None:
@@ -112,9 +108,7 @@ class RateLimitViewSet(mixins.ListModelMixin, ObjectViewSet):
 
     def create(self, request: Request) -> Response:
         """Set the client's limit for the window (on one route, or on all with no route)."""
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        value = serializer.validated_data
+        value = self.validated(request)
         rate_limit = services.set_rate_limit(
             value["client"],
             limit=value["limit"],
@@ -126,12 +120,11 @@ class RateLimitViewSet(mixins.ListModelMixin, ObjectViewSet):
 
     @extend_schema(request=LimitSerializer)
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = LimitSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        value = self.validated(request, LimitSerializer)
         with self.writing(request) as rate_limit:
             rate_limit = services.set_rate_limit(
                 rate_limit.client,
-                limit=serializer.validated_data["limit"],
+                limit=value["limit"],
                 window=rate_limit.window,
                 route=rate_limit.route,
                 actor=actor_for(request),

@@ -35,9 +35,7 @@ class RouteViewSet(mixins.ListModelMixin, ObjectViewSet):
     filterset_class = RouteFilter
 
     def create(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        value = serializer.validated_data
+        value = self.validated(request)
         route = services.create_route(
             domain=value["domain"],
             pattern=value["pattern"],
@@ -49,9 +47,7 @@ class RouteViewSet(mixins.ListModelMixin, ObjectViewSet):
         return self.tagged(self.fresh(route), status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, partial: bool = False, **kw: Any) -> Response:
-        serializer = self.get_serializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        value = dict(serializer.validated_data)
+        value = self.validated(request, partial=partial)
         actor = actor_for(request)
         with self.writing(request) as route:
             methods = value.pop("methods", None)
