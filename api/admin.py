@@ -127,7 +127,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "shown": shown,
         }
         response = TemplateResponse(
-            request, "admin/api/token_once.html", context, status=200 if shown else 410
+            request, "admin/apitoken/shown_once.html", context, status=200 if shown else 410
         )
         response["Cache-Control"] = "no-store"
         return response
