@@ -39,7 +39,7 @@ import pytest
 MIN_LENGTH = 12
 # Where the suite's secrets come from: the functions that see every plaintext.
 ISSUERS = {
-    "clients.services._new_credential": lambda result, args: result[1],
+    "clients.services.credentials._new_credential": lambda result, args: result[1],
     "clients.encryption.seal": lambda result, args: args[0],
     # Every key pepper the suite hashes with (GATEKEEPER_KEY_PEPPERS): a server-side secret.
     "clients.keys._pepper_state": lambda result, args: args[0],

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clients.services import REENCRYPT_BATCH, reencrypt_hmac_secrets
+from clients.services.credentials import REENCRYPT_BATCH, reencrypt_hmac_secrets
 from core.commands import GatekeeperCommand
 
 
