@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -118,16 +119,19 @@ class Environment:
         """Delete this run's keys (nonces, counters, cache entries); how many there were."""
         if self.redis_url is None:
             return 0
-        client = redis.Redis.from_url(self.redis_url)
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=10)
         deleted = 0
-        batch = []
-        for key in client.scan_iter(match=f"{self.prefix}:*", count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
+        batch: list[bytes] = []
+        try:
+            for key in client.scan_iter(match=f"{self.prefix}:*", count=1000):
+                batch.append(key)
+                if len(batch) >= 1000:
+                    deleted += client.unlink(*batch)
+                    batch.clear()
+            if batch:
                 deleted += client.unlink(*batch)
-                batch.clear()
-        if batch:
-            deleted += client.unlink(*batch)
+        except redis.RedisError as exc:
+            print(f"could not delete the run's Redis keys ({self.prefix}:*): {exc}")
         return deleted
 
 
@@ -136,13 +140,15 @@ def load_average() -> tuple[float, float, float]:
 
 
 def _version(argv: list[str]) -> str:
+    """The first line a tool prints about its version (nginx writes it to stderr)."""
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)  # noqa: S603
+        done = subprocess.run(  # noqa: S603 - our own fixed command line
+            argv, capture_output=True, text=True, timeout=10, check=False
+        )
     except OSError:
         return "missing"
-    return (
-        (done.stdout or done.stderr).strip().splitlines()[0] if done.stdout or done.stderr else ""
-    )
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def machine() -> dict[str, object]:
@@ -158,8 +164,6 @@ def machine() -> dict[str, object]:
             ),
             "",
         )
-    from importlib.metadata import version
-
     return {
         "cpu": model,
         "cores": os.cpu_count(),

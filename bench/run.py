@@ -35,7 +35,15 @@ from typing import Any
 from bench import deciders
 from bench.environment import DATASET_DB, INSTALL, SCENE_DB, Environment, load_average, machine
 from bench.environment import missing_tools as missing_tools_
-from bench.report import Round, rows_table, summarize, targets, targets_table
+from bench.report import (
+    Round,
+    load_notes,
+    rows_table,
+    snapshot_lines,
+    summarize,
+    targets,
+    targets_table,
+)
 from bench.rounds import Options, RequestFiles, Runner
 from bench.rows import FLOOD, FRONTS, LABELS, ROWS, Row
 from bench.servers import Fleet
@@ -99,16 +107,21 @@ def run_module(module: str, args: list[str], env: dict[str, str], *, show: bool 
     return done.stdout
 
 
-def prepare(env: Environment, directory: Path, args: argparse.Namespace, missing: dict) -> None:
-    """The small configuration (PostgreSQL and SQLite) and the dataset, written afresh."""
+def prepare(env: Environment, args: argparse.Namespace, rows: list[Row], missing: dict) -> None:
+    """The small configuration and the dataset, written afresh where the run needs them."""
+    used = {row.decider for row in rows} | {"admin" for row in rows if row.load == FLOOD}
     print("writing the benchmark configuration ...", flush=True)
-    if "postgres" not in missing:
+    if "sqlite" in used:
+        run_module("bench.scene", [], env.django(env.sqlite_url), show=False)
+    if "postgres" in missing:
+        return
+    if used & {"decisions", "seed", "admin"}:
         env.ensure_database(SCENE_DB)
         run_module("bench.scene", [], env.django(env.database_url(SCENE_DB)), show=False)
+    if "tenk" in used or "snapshot" in args.sections:
         env.ensure_database(DATASET_DB)
         tenk = env.django(env.database_url(DATASET_DB))
         run_module("bench.dataset", ["--size", str(args.size)], tenk, show=False)
-    run_module("bench.scene", [], env.django(env.sqlite_url), show=False)
 
 
 def runnable(rows: list[Row], missing: dict[str, str]) -> tuple[list[Row], dict[str, str]]:
@@ -220,34 +233,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = Environment.from_os(directory)
     rounds: list[Round] = []
     snapshot = None
+    keep = args.keep
     try:
         if "engine" in args.sections:
             output["engine"] = run_module("bench.engine", [], {})
         missing = env.missing_parts()
         for part, reason in missing.items():
             print(f"no {part}: {reason}")
-        if {"http", "snapshot"} & set(args.sections):
-            prepare(env, directory, args, missing)
+        rows, skipped = runnable(args.selected, missing)
+        if "http" not in args.sections:
+            rows = []
+        if rows or "snapshot" in args.sections:
+            prepare(env, args, rows, missing)
         if "http" in args.sections:
-            rows, skipped = runnable(args.selected, missing)
-            if rows:
-                rounds, probed = http_section(env, directory, args, rows)
-                skipped.update(probed)
-            output["rounds"] = [
-                {key: dataclasses.asdict(m) for key, m in measured.items()} for measured in rounds
-            ]
-            output["skipped"] = skipped
-            summary = summarize(rounds)
-            output["summary"] = {key: dataclasses.asdict(s) for key, s in summary.items()}
-            print()
-            print(rows_table(summary, LABELS))
-            for key, reason in skipped.items():
-                print(f"skipped {LABELS[key].strip()}: {reason}")
+            rounds = report_http(env, directory, args, rows, skipped, output)
         if "snapshot" in args.sections:
             if {"postgres", "redis"} & missing.keys():
                 print("skipped the snapshot section: it needs PostgreSQL and Redis")
             else:
                 snapshot = output["snapshot"] = snapshot_section(env, directory, args)
+                print(snapshot_lines(snapshot))
         if "admin" in args.sections:
             admin_db = {"DATABASE_URL": env.database_url("gk_bench")} if env.postgres else {}
             output["admin"] = run_module("bench.admin_pages", [], admin_db)
@@ -257,6 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         output["targets"] = [{**dataclasses.asdict(t), "met": t.met} for t in found]
         print()
         print(targets_table(found))
+    except BaseException:
+        keep = True  # the servers' logs say what went wrong
+        raise
     finally:
         env.forget_redis_keys()
         output["machine"]["load_average_end"] = load_average()
@@ -264,11 +272,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = RESULTS / f"{started}.json"
         path.write_text(json.dumps(output, indent=1, default=str))
         print(f"\nload average at the end {load_average()[0]:.2f}; results in {path}")
-        if args.keep:
+        if keep:
             print(f"logs and configs kept in {directory}")
         else:
             shutil.rmtree(directory, ignore_errors=True)
     return 0
+
+
+def report_http(
+    env: Environment,
+    directory: Path,
+    args: argparse.Namespace,
+    rows: list[Row],
+    skipped: dict[str, str],
+    output: dict[str, Any],
+) -> list[Round]:
+    """The http section: measured, printed and added to `output`."""
+    rounds: list[Round] = []
+    if rows:
+        rounds, probed = http_section(env, directory, args, rows)
+        skipped.update(probed)
+    summary = summarize(rounds)
+    output["rounds"] = [{k: dataclasses.asdict(m) for k, m in r.items()} for r in rounds]
+    output["summary"] = {key: dataclasses.asdict(s) for key, s in summary.items()}
+    output["skipped"] = skipped
+    if summary:
+        print()
+        print(rows_table(summary, LABELS))
+    for line in load_notes(rounds):
+        print(line)
+    for key, reason in skipped.items():
+        print(f"skipped row {key} ({LABELS[key].strip()}): {reason}")
+    return rounds
 
 
 def webhooks_section(env: Environment) -> str | None:
