@@ -29,7 +29,7 @@ from bench.world import Request
 # Signed requests are used once each: a run gets this many times what the row managed before.
 HMAC_HEADROOM = 2.0
 HMAC_FIRST_RATE = 20_000.0
-CHURN_READY_TIMEOUT = 60.0
+CHURN_STOP_TIMEOUT = 60.0
 # The request list made afresh for every run: HMAC-signed, each request sent once.
 SIGNED = "hmac"
 
@@ -128,7 +128,7 @@ def _churn(env: Environment, options: Options) -> Iterator[dict[str, Any]]:
         yield extra
     finally:
         process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=CHURN_READY_TIMEOUT)
+        out, _ = process.communicate(timeout=CHURN_STOP_TIMEOUT)
         for line in out.splitlines():
             if line.startswith("changes "):
                 extra["config_changes"] = int(line.split()[1])
