@@ -27,6 +27,7 @@ from clients.models import Client, Credential  # noqa: E402
 from core import config_version  # noqa: E402
 from permissions.models import Permission  # noqa: E402
 from routes.models import Route, RouteMethod  # noqa: E402
+from routes.patterns import canonical_pattern  # noqa: E402
 
 DOMAINS = ("*", "api.example.com", "*.example.com", "eu.api.example.com")
 BATCH = 2000
@@ -41,7 +42,12 @@ def fill(size: int) -> None:
     Route.objects.all().delete()
     routes = Route.objects.bulk_create(
         [
-            Route(domain=DOMAINS[i % len(DOMAINS)], pattern=f"/svc{i}/items/{{id}}/*")
+            Route(
+                domain=DOMAINS[i % len(DOMAINS)],
+                pattern=f"/svc{i}/items/{{id}}/*",
+                # save() fills this; bulk_create does not call it.
+                canonical_pattern=canonical_pattern(f"/svc{i}/items/{{id}}/*"),
+            )
             for i in range(size)
         ],
         batch_size=BATCH,

@@ -1,7 +1,8 @@
 """The small configuration the HTTP rows ask about (bench/world.py names it): a public route,
 an API-key route and an HMAC route; the `bench` client with a key and an HMAC secret, the
 `limited` client with a rate limit no run reaches, and the realistic mix's 100 clients. Written
-through the services, like an operator would, after removing whatever configuration is there.
+through the services, like an operator would (but for the keys: see `_client`), after
+removing whatever configuration is there.
 
 `python -m bench.scene` fills $DATABASE_URL (migrated first). Use a benchmark database.
 """
@@ -21,6 +22,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from bench import world  # noqa: E402
+from clients import keys  # noqa: E402
 from clients import services as clients  # noqa: E402
 from clients.models import Client, Credential  # noqa: E402
 from core.actor import Actor  # noqa: E402
@@ -36,7 +38,12 @@ def _client(name: str, number: int, client_id: str | None = None) -> Client:
     client = clients.create_client(
         name=name, client_id=uuid.UUID(client_id) if client_id else None, actor=ACTOR
     )
-    clients.issue_api_key(client, plaintext=world.scene_key(number), actor=ACTOR)
+    # Stored as a generated key is (plain SHA-256), not as an imported one (peppered): wrk
+    # must know the key, and a generated key is what most clients present.
+    key = world.scene_key(number)
+    Credential.objects.create(
+        client=client, kind="api_key", prefix=keys.display_prefix(key), digest=keys.digest(key)
+    )
     return client
 
 
