@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import deciders
+from bench import deciders, faults
 from bench.environment import DATASET_DB, INSTALL, SCENE_DB, Environment, load_average, machine
 from bench.environment import missing_tools as missing_tools_
 from bench.report import (
@@ -53,6 +53,7 @@ RESULTS = ROOT / "bench" / "results"
 SECTIONS = ("engine", "http", "snapshot", "admin", "webhooks")
 DEFAULT_SECTIONS = "engine,http,snapshot,webhooks"
 QUIET_LOAD = 0.5
+DECISION_SERVERS = {"decisions", "sqlite", "tenk"}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -140,7 +141,9 @@ def runnable(rows: list[Row], missing: dict[str, str]) -> tuple[list[Row], dict[
 
 def http_section(
     env: Environment, directory: Path, args: argparse.Namespace, rows: list[Row]
-) -> tuple[list[Round], dict[str, str]]:
+) -> tuple[list[Round], dict[str, str], dict[str, dict[str, float]]]:
+    """The rounds, the rows skipped after a probe, and faults the decision servers counted
+    (bench/faults.py)."""
     skipped: dict[str, str] = {}
     fleet = Fleet(directory / "http")
     try:
@@ -181,7 +184,9 @@ def http_section(
                     flush=True,
                 )
             rounds.append(measured)
-        return rounds, skipped
+        started = DECISION_SERVERS & fleet.servers.keys()
+        counted = {name: faults.read(fleet.servers[name].port) for name in started}
+        return rounds, skipped, {name: found for name, found in counted.items() if found}
     finally:
         fleet.close()
 
@@ -289,13 +294,15 @@ def report_http(
 ) -> list[Round]:
     """The http section: measured, printed and added to `output`."""
     rounds: list[Round] = []
+    counted: dict[str, dict[str, float]] = {}
     if rows:
-        rounds, probed = http_section(env, directory, args, rows)
+        rounds, probed, counted = http_section(env, directory, args, rows)
         skipped.update(probed)
     summary = summarize(rounds)
     output["rounds"] = [{k: dataclasses.asdict(m) for k, m in r.items()} for r in rounds]
     output["summary"] = {key: dataclasses.asdict(s) for key, s in summary.items()}
     output["skipped"] = skipped
+    output["faults"] = counted
     if summary:
         print()
         print(rows_table(summary, LABELS))
@@ -303,6 +310,9 @@ def report_http(
         print(line)
     for key, reason in skipped.items():
         print(f"skipped row {key} ({LABELS[key].strip()}): {reason}")
+    for name, found in counted.items():
+        listed = ", ".join(f"{sample} {value:g}" for sample, value in found.items())
+        print(f"warning: the {name} decision server counted faults (its rows flatter): {listed}")
     return rounds
 
 

@@ -68,3 +68,21 @@ def test_a_bound_reads_as_what_is_wanted():
     assert Target("x", 1.0, 3.0).wanted == ">= 3x"
     assert Target("y", 1.0, 5.0, at_most=True, unit="ms").wanted == "<= 5ms"
     assert Target("z", 1.0, None).wanted == "report"
+
+
+def test_faults_that_flatter_a_row_are_found_in_metrics():
+    from bench.faults import parse
+
+    page = "\n".join(
+        [
+            "# HELP gatekeeper_cache_errors_total Shared-cache (Redis) operations that failed.",
+            'gatekeeper_cache_errors_total{operation="rate_limit"} 3.0',
+            'gatekeeper_cache_errors_total{operation="nonce"} 0.0',
+            'gatekeeper_decisions_total{reason="internal_error",shape="nginx",auth="none"} 1.0',
+            'gatekeeper_decisions_total{reason="authenticated",shape="nginx",auth="api_key"} 9e5',
+        ]
+    )
+    assert parse(page) == {
+        'gatekeeper_cache_errors_total{operation="rate_limit"}': 3.0,
+        'gatekeeper_decisions_total{reason="internal_error",shape="nginx",auth="none"}': 1.0,
+    }
