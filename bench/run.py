@@ -82,6 +82,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     unknown = set(args.sections) - set(SECTIONS)
     if args.duration < 1 or args.warmup < 0 or args.rounds < 1:
         parser.error("wrk runs whole seconds: --duration >= 1, --warmup >= 0, --rounds >= 1")
+    if args.flood_threads < 1 or args.size < 2 or args.rebuilds < 1 or args.builds < 1:
+        parser.error("--flood-threads, --rebuilds and --builds >= 1, --size >= 2")
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     known = {row.key for row in ROWS}
