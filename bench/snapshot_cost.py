@@ -26,7 +26,7 @@ import django
 
 django.setup()
 
-from authz.snapshot import BuildCache, build_snapshot  # noqa: E402
+from authz.build import BuildCache, build_snapshot  # noqa: E402
 from bench.cpu import rss_kib  # noqa: E402
 from clients import services as clients  # noqa: E402
 from clients.models import Client  # noqa: E402
