@@ -37,7 +37,7 @@ TABLE = "gatekeeper_config_version"
 LOG_TABLE = "gatekeeper_config_change"
 ROW_ID = 1
 # Log rows older than this are deleted now and then; decision processes rebuild everything
-# at least once a minute (authz/refresh.py), so none of them needs older ones.
+# more often than that (authz/refresh.py WHOLE_BUILD_EVERY), so none of them needs older ones.
 LOG_KEPT = timedelta(minutes=10)
 PRUNE_ONE_IN = 200
 

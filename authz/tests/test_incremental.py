@@ -145,3 +145,9 @@ def test_a_bulk_change_of_unknown_scope_rebuilds_everything(world):
     assert holder.refresh()
     assert holder._whole_at > whole_before
     assert holder.get().clients[str(world.acme.pk)].status == "suspended"
+
+
+def test_no_patch_relies_on_a_pruned_log_row():
+    from authz.refresh import WHOLE_BUILD_EVERY
+
+    assert config_version.LOG_KEPT.total_seconds() > WHOLE_BUILD_EVERY
