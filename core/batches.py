@@ -9,10 +9,13 @@ rolls the whole transaction back (the config file does).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from django.core.exceptions import ValidationError
+
+from core import config_version
 
 T = TypeVar("T")
 
@@ -30,3 +33,19 @@ class Batch(Generic[T]):
         if self.errors:
             raise self.errors[0]
         return self.done[0]
+
+
+# Past this many clients, one change of unknown scope (each decision process rebuilds its
+# snapshot whole) costs less than a logged change per client (each patched in).
+SCOPED_BUMPS = 100
+
+
+def bump_clients(client_ids: Iterable[object]) -> None:
+    """Record that a bulk write changed these clients' entries (bulk_create sends no signals,
+    so the version and the change log are written here)."""
+    ids = set(client_ids)
+    if len(ids) > SCOPED_BUMPS:
+        config_version.bump()
+        return
+    for client_id in ids:
+        config_version.bump(client_id=client_id)

@@ -16,9 +16,8 @@ from django.db import transaction
 from audit.models import AuditEvent
 from audit.services import event, record, record_many
 from clients.models import Client
-from core import config_version
 from core.actor import Actor
-from core.batches import BULK_BATCH, Batch
+from core.batches import BULK_BATCH, Batch, bump_clients
 from core.errors import NotFound
 from core.redaction import quote_short
 from permissions.models import Permission, RateLimit
@@ -128,9 +127,7 @@ def grant_many(items: Sequence[NewGrant], *, actor: Actor) -> Batch[Permission]:
         new.append((index, permission))
     Permission.objects.bulk_create([p for _, p in new], batch_size=BULK_BATCH)
     record_many([_event(actor, "permission.granted", p, previous=()) for _, p in new])
-    if new:
-        # bulk_create sends no signals: the decision processes learn of the grants here.
-        config_version.bump()
+    bump_clients(p.client_id for _, p in new)
     batch.done.update(new)
     return batch
 
@@ -338,9 +335,7 @@ def set_rate_limits(items: Sequence[NewRateLimit], *, actor: Actor) -> Batch[Rat
             for _, r in new
         ]
     )
-    if new:
-        # bulk_create sends no signals: the decision processes learn of the limits here.
-        config_version.bump()
+    bump_clients(r.client_id for _, r in new)
     batch.done.update(new)
     return batch
 

@@ -137,7 +137,7 @@ def create_routes(items: Sequence[NewRoute], *, actor: Actor) -> Batch[Route]:
     )
     if valid:
         # bulk_create sends no signals: the decision processes learn of the routes here.
-        config_version.bump()
+        config_version.bump(routes=True)
     batch.done.update((index, route) for index, route, _ in valid)
     return batch
 

@@ -14,9 +14,8 @@ from django.db.models.functions import Lower
 
 from audit.services import event, record, record_many
 from clients.models import Client
-from core import config_version
 from core.actor import Actor
-from core.batches import BULK_BATCH, Batch
+from core.batches import BULK_BATCH, Batch, bump_clients
 from core.errors import NotFound
 from core.redaction import quote_short
 
@@ -100,9 +99,7 @@ def create_clients(items: Sequence[NewClient], *, actor: Actor) -> Batch[Client]
             for _, client in valid
         ]
     )
-    if valid:
-        # bulk_create sends no signals: the decision processes learn of the clients here.
-        config_version.bump()
+    bump_clients(client.pk for _, client in valid)
     batch.done.update(valid)
     return batch
 

@@ -21,7 +21,7 @@ from clients import encryption, keys
 from clients.models import Client, Credential
 from core import config_version
 from core.actor import Actor
-from core.batches import BULK_BATCH, Batch
+from core.batches import BULK_BATCH, Batch, bump_clients
 from core.errors import Conflict, NotFound
 from core.redaction import quote_short
 
@@ -165,9 +165,7 @@ def issue_credentials(items: Sequence[NewCredential], *, actor: Actor) -> Batch[
             credential=credential, plaintext=plaintext, warnings=(warning,) if warning else ()
         )
     record_many(rows)
-    if valid:
-        # bulk_create sends no signals: the decision processes learn of the credentials here.
-        config_version.bump()
+    bump_clients(item.client.pk for _, item, _, _ in valid)
     return batch
 
 
