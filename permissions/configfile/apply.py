@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from audit.actions import CONFIG_APPLIED
+from audit.services import record
 from clients import services as clients
 from clients.models import Client, Credential
 from core.actor import Actor
@@ -72,6 +74,10 @@ def apply_config(config: Config, issues: list[Issue], *, prune: bool, actor: Act
             raise ApplyError(_failure(change, validation_message(exc))) from exc
         except (GatekeeperError, IntegrityError) as exc:
             raise ApplyError(_failure(change, str(exc))) from exc
+    if plan.changes:
+        # One row for the whole apply, beside each change's own (webhooks: config.applied).
+        counts = {f"{op.name.lower()}d": plan.count(op) for op in Op}
+        record(actor, CONFIG_APPLIED, detail={**counts, "unchanged": plan.unchanged})
     return Applied(plan, tuple(applier.generated))
 
 
