@@ -4,11 +4,13 @@ an audit row or a `/metrics` page produced during the suite.
 Registered from the root conftest (`pytest_plugins`). It
 
 - remembers the plaintext of every credential the suite issues: the one issuer in
-  `clients.services` (issue, import, rotate) and every HMAC secret sealed at rest (factories
-  too). The functions are wrapped, not replaced: they run as always;
+  `clients.services` (issue, import, rotate), every HMAC secret sealed at rest (factories
+  too) and every webhook signing secret generated. The functions are wrapped, not replaced:
+  they run as always;
 - captures every log record of the session, from every logger and thread;
 - before each database test's teardown, while its rows still exist, reads every audit row
-  (configuration changes, decisions, admin history);
+  (configuration changes, decisions, admin history) and every webhook row (endpoints, event
+  payloads, the delivery log with the receivers' answers);
 - after each test, scans that test's log records and fails the test (an error at teardown)
   when any of it holds a secret issued so far;
 - at the end, scans the records logged outside any test and every `*.log` file the suite's
@@ -38,6 +40,7 @@ MIN_LENGTH = 12
 ISSUERS = {
     "clients.services._new_credential": lambda result, args: result[1],
     "clients.encryption.seal": lambda result, args: args[0],
+    "webhooks.signing.generate": lambda result, args: result,
 }
 # Rows that keep what requests carried: the audit trails, the admin's history, and
 # django-axes' login attempts (which store the login page's query and form, password masked).
@@ -48,12 +51,19 @@ AUDIT_MODELS = (
     "axes.AccessAttempt",
     "axes.AccessLog",
     "axes.AccessFailureLog",
+    # What webhooks store and send: payloads, the delivery log (a receiver's answer, errors),
+    # the endpoints themselves (their secrets only sealed).
+    "webhooks.Endpoint",
+    "webhooks.Event",
+    "webhooks.Delivery",
 )
 # Keys and imported credentials are printable ASCII without spaces, so a secret in a text lies
 # within one such run at least MIN_LENGTH long.
 _RUN = re.compile(rf"[!-~]{{{MIN_LENGTH},}}")
-# Generated API keys: the random tail is a secret of its own.
+# Generated API keys: the random tail is a secret of its own; so is a webhook secret's
+# base64 (what a receiver's library decodes).
 _API_KEY = re.compile(r"gk_[a-z0-9]{8}_([A-Za-z0-9]{32})")
+_WEBHOOK_SECRET = re.compile(r"whsec_([A-Za-z0-9+/=]{16,})")
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
@@ -73,7 +83,7 @@ class Secrets:
         if not isinstance(value, str) or len(value) < MIN_LENGTH:
             return
         values = [value]
-        if match := _API_KEY.fullmatch(value):
+        if match := _API_KEY.fullmatch(value) or _WEBHOOK_SECRET.fullmatch(value):
             values.append(match[1])
         with self._lock:
             for secret in values:

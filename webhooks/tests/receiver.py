@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from gatekeeper_client import verify_webhook
 from standardwebhooks import Webhook
 
 from authz.tests.tcp_proxy import HOST
 from core.tests.secret_scan import scan_text
+from gatekeeper_client import verify_webhook
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Received(
                     self.path,
