@@ -148,7 +148,8 @@ def validate_url(url: str) -> None:
     try:
         target = parse_url(url)
     except ValueError as exc:
-        raise ValidationError({"url": f"{str(exc).capitalize()}."}) from None
+        problem = str(exc)
+        raise ValidationError({"url": f"{problem[:1].upper()}{problem[1:]}."}) from None
     allowed = allowed_networks()
     host = target.host.rstrip(".").lower()
     address = _literal(host)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from authz.tests.conftest import ask, decider, world  # noqa: F401 - fixtures used here too
 from core.actor import Actor
 from webhooks import delivery, services
 from webhooks.models import EventType
@@ -41,6 +42,13 @@ def make_endpoint(receiver: Receiver, *, name: str = "ops", events=None, **extra
         **extra,
     )
     return created.endpoint, created.plaintext
+
+
+def hand_off() -> int:
+    """What the decision server's hand-off thread does each half second, now."""
+    from webhooks import decisions
+
+    return decisions.get_watcher().flush()
 
 
 def deliver_due(*, schedule=FAST_RETRIES, timeout: float = 2.0) -> int:
