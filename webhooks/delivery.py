@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.actor import Actor
@@ -87,7 +88,7 @@ def claim(limit: int, *, now: datetime | None = None) -> list[Delivery]:
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
             .filter(endpoint__active=True)
-            .order_by("next_attempt_at")
+            .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[:limit]
         )
         if not due:
@@ -97,7 +98,8 @@ def claim(limit: int, *, now: datetime | None = None) -> list[Delivery]:
             last_attempt_at=now,
             next_attempt_at=now + timedelta(seconds=lease_seconds()),
         )
-    return list(Delivery.objects.select_related("event", "endpoint").filter(pk__in=due))
+    claimed = Delivery.objects.select_related("event", "endpoint").in_bulk(due)
+    return [claimed[pk] for pk in due]
 
 
 def claim_one(delivery: Delivery) -> Delivery | None:
@@ -175,6 +177,7 @@ def settle(delivery: Delivery, attempt: Attempt, *, schedule: Sequence[int]) -> 
                 )
             return status
         wait = None if attempt.outcome is Outcome.GONE else backoff(delivery.attempts, schedule)
+        fields["first_failed_at"] = Coalesce("first_failed_at", Value(now))
         if wait is not None:
             status = Delivery.Status.PENDING
             updated = mine.update(next_attempt_at=now + timedelta(seconds=wait), **fields)
@@ -200,7 +203,12 @@ def _disable_if_failing_throughout(delivery: Delivery, attempt: Attempt) -> None
         .values_list("failing_since", flat=True)
         .first()
     )
-    if failing_since is not None and failing_since <= delivery.queued_at:
+    first_failed_at = (
+        Delivery.objects.filter(pk=delivery.pk).values_list("first_failed_at", flat=True).first()
+    )
+    # Both times come from the same clock reading in `settle`: equal when this delivery's
+    # first failure began the endpoint's failing period.
+    if failing_since is not None and first_failed_at and failing_since <= first_failed_at:
         _disable(
             delivery,
             f"No delivery succeeded since {failing_since:%Y-%m-%d %H:%M:%S} UTC; "
@@ -210,6 +218,8 @@ def _disable_if_failing_throughout(delivery: Delivery, attempt: Attempt) -> None
 
 
 def _disable(delivery: Delivery, reason: str) -> None:
+    if not Endpoint.objects.filter(pk=delivery.endpoint_id, active=True).exists():
+        return  # another attempt disabled it first
     endpoint = services.disable_endpoint(
         delivery.endpoint, reason=reason, actor=SYSTEM, automatic=True
     )
@@ -217,8 +227,15 @@ def _disable(delivery: Delivery, reason: str) -> None:
     log.warning("webhook endpoint %s disabled: %s", endpoint.name, endpoint.disabled_reason)
 
 
-def deliver(delivery: Delivery, *, timeout: float, schedule: Sequence[int]) -> Attempt:
-    """Send a claimed delivery and settle it (the whole attempt, in this thread)."""
+def deliver(delivery: Delivery, *, timeout: float, schedule: Sequence[int]) -> Attempt | None:
+    """Send a claimed delivery and settle it (the whole attempt, in this thread). None when
+    its endpoint was disabled since the claim (a 410 to an attempt beside it): then it is
+    handed back unsent, to wait for the endpoint like the others."""
+    if not Endpoint.objects.filter(pk=delivery.endpoint_id, active=True).exists():
+        Delivery.objects.filter(
+            pk=delivery.pk, status=Delivery.Status.PENDING, attempts=delivery.attempts
+        ).update(attempts=F("attempts") - 1, next_attempt_at=timezone.now())
+        return None
     attempt = send(delivery, timeout=timeout)
     settle(delivery, attempt, schedule=schedule)
     return attempt

@@ -211,6 +211,9 @@ class Delivery(models.Model):
     queued_at = models.DateTimeField()
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When its first attempt failed: if the endpoint has taken nothing since, and this one
+    # runs out of retries, the endpoint has failed for a whole retry period.
+    first_failed_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_ms = models.PositiveIntegerField("response time (ms)", null=True, blank=True)
     response_excerpt = models.TextField(blank=True)  # the first bytes of the response body

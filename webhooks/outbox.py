@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from webhooks.models import Cooldown, Delivery, Endpoint, Event
 
@@ -53,10 +54,11 @@ def queue(
     client_id: str | None,
     endpoints: Sequence[Endpoint],
 ) -> Event:
-    """Write the event and a delivery, due now, for each of `endpoints`."""
+    """Write the event (it happened `at`) and a delivery, due now, for each of `endpoints`."""
     event = Event.objects.create(type=event_type, created_at=at, client_id=client_id, data=data)
+    now = timezone.now()
     Delivery.objects.bulk_create(
-        Delivery(event=event, endpoint=endpoint, queued_at=at, next_attempt_at=at)
+        Delivery(event=event, endpoint=endpoint, queued_at=now, next_attempt_at=now)
         for endpoint in endpoints
     )
     return event

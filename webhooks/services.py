@@ -174,7 +174,7 @@ def enable_endpoint(endpoint: Endpoint, *, actor: Actor) -> Endpoint:
     current.failing_since = None
     current.save()
     resumed = Delivery.objects.filter(endpoint=current, status=Delivery.Status.PENDING).update(
-        next_attempt_at=now, attempts=0
+        next_attempt_at=now, attempts=0, first_failed_at=None
     )
     record(actor, actions.ENDPOINT_ENABLED, current, detail={"resumed": resumed})
     return current
@@ -216,7 +216,11 @@ def redeliver(deliveries: Iterable[Delivery], *, actor: Actor) -> int:
         )
     now = timezone.now()
     Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
-        status=Delivery.Status.PENDING, attempts=0, queued_at=now, next_attempt_at=now
+        status=Delivery.Status.PENDING,
+        attempts=0,
+        queued_at=now,
+        next_attempt_at=now,
+        first_failed_at=None,
     )
     for delivery in rows:
         record(

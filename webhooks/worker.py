@@ -116,6 +116,8 @@ class Worker:
             return
         finally:
             close_old_connections()
+        if attempt is None:
+            return
         log.info(
             "webhook %s %s to %s: %s%s (attempt %d)",
             item.event.type,

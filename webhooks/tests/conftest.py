@@ -3,6 +3,7 @@ on), a receiver, endpoints made through the services, and a compressed retry sch
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -60,3 +61,11 @@ def deliver_due(*, schedule=FAST_RETRIES, timeout: float = 2.0) -> int:
             delivery.deliver(item, timeout=timeout, schedule=schedule)
             attempts += 1
     return attempts
+
+
+def deliver_until(done, *, timeout: float = 15.0, schedule=FAST_RETRIES) -> None:
+    """Keep sending what is due (retries come due a second apart) until `done()` is true."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        deliver_due(schedule=schedule)
+        time.sleep(0.1)

@@ -73,7 +73,8 @@ def test_every_event_type_arrives_once_with_a_valid_signature(
     for payload, request in zip(payloads, received, strict=True):
         assert set(payload) == {"id", "type", "timestamp", "data"}
         assert payload["id"] == request.message_id
-        assert payload["timestamp"] and request.headers["content-type"] == "application/json"
+        assert payload["timestamp"]
+        assert request.headers["content-type"] == "application/json"
     by_type = {p["type"]: p["data"] for p in payloads}
     assert by_type["client.status_changed"]["from"] == "active"
     assert by_type["client.status_changed"]["to"] == "suspended"

@@ -40,6 +40,8 @@ class Command(GatekeeperCommand):
             timeout=settings.GATEKEEPER_WEBHOOK_TIMEOUT,
             schedule=settings.GATEKEEPER_WEBHOOK_RETRY_SCHEDULE,
         )
+        if attempt is None:
+            raise CommandError(f"{endpoint.name} was disabled meanwhile; nothing was sent.")
         took = f" in {attempt.seconds * 1000:.0f} ms" if attempt.seconds is not None else ""
         if attempt.delivered:
             self.stdout.write(
