@@ -133,7 +133,10 @@ class DecisionWatcher:
         self._window = window
         self._flush_interval = flush_interval
         self._next: dict[tuple[str, str], float] = {}
-        self._tally: dict[tuple[str, str, int], int] = {}
+        # Failures per client since the last flush; counted into the window of the flush
+        # (a failure within half a second of a window's end may count in the next one).
+        self._tally: dict[str, int] = {}
+        self._names: dict[str, str] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -159,9 +162,9 @@ class DecisionWatcher:
                 row = _row(EventType.RATE_LIMIT_EXCEEDED, client.id, client.name, now, data)
                 self.spool.append(row)
         elif reason is Reason.INVALID_CREDENTIALS:
-            key = (client.id, client.name, int(now // self._window) * self._window)
             with self._lock:
-                self._tally[key] = self._tally.get(key, 0) + 1
+                self._tally[client.id] = self._tally.get(client.id, 0) + 1
+                self._names[client.id] = client.name
             if decision.detail in _STALE_CREDENTIALS and self._due(
                 EventType.CREDENTIAL_EXPIRED_USED, client.id, now
             ):
@@ -176,6 +179,9 @@ class DecisionWatcher:
     def _due(self, event_type: str, client_id: str, now: float) -> bool:
         """Whether this process hands on (type, client) now; if so, the next time is set."""
         key = (event_type, client_id)
+        # The common case in a flood, read without the lock (one dictionary read is atomic).
+        if now < self._next.get(key, 0.0):
+            return False
         with self._lock:
             if now < self._next.get(key, 0.0):
                 return False
@@ -191,7 +197,10 @@ class DecisionWatcher:
         copied. Raises when the database fails (the lines stay in the spool)."""
         with self._lock:
             tally, self._tally = self._tally, {}
-        for (client_id, client_name, start), count in tally.items():
+            names, self._names = self._names, {}
+        start = int(time.time() // self._window) * self._window
+        for client_id, count in tally.items():
+            client_name = names[client_id]
             total = self._count(client_id, start, count)
             if total >= self._threshold > total - count:
                 data = {
@@ -287,11 +296,14 @@ def get_watcher() -> DecisionWatcher:
     return watcher
 
 
+_WATCHED = (Reason.RATE_LIMIT_EXCEEDED, Reason.INVALID_CREDENTIALS)
+
+
 def observe(decision: Decision, now: float) -> None:
-    """The observer registered with `authz.observers`."""
-    if decision.client is None:
+    """The observer registered with `authz.observers`: two comparisons for most decisions."""
+    if decision.reason not in _WATCHED or decision.client is None:
         return
-    get_watcher()(decision, now)
+    (_watcher or get_watcher())(decision, now)
 
 
 def start() -> None:
