@@ -8,8 +8,9 @@ MANAGE := $(PY) manage.py
 .PHONY: run test sdk-test sdk-vectors lint format migrate demo bench clean help
 
 help:
-	@echo "make run    - install, migrate, load deploy/demo.yaml, serve the admin on 127.0.0.1:7843"
-	@echo "             and the decision server on 127.0.0.1:7844"
+	@echo "make run    - install, migrate, load deploy/demo.yaml into a new database, serve the"
+	@echo "             admin on 127.0.0.1:7843 and the decision server on 127.0.0.1:7844"
+	@echo "make demo   - apply deploy/demo.yaml to the database as it is"
 	@echo "make test   - the whole test suite (SQLite unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make sdk-test - the client libraries' own tests: pytest, node --test, go test"
 	@echo "make sdk-vectors - rewrite sdk/testdata/vectors.json from Gatekeeper's verifier"
@@ -27,21 +28,40 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 # A local .env with fresh secrets, written once and never committed (.gitignore has it).
+# Only its owner may read it (umask 077: created 0600).
 .env: | $(VENV)/.runtime
-	@$(PY) -c 'import secrets; from cryptography.fernet import Fernet; \
+	@umask 077; $(PY) -c 'import secrets; from cryptography.fernet import Fernet; \
 	print("SECRET_KEY=" + secrets.token_urlsafe(50)); \
-	print("GATEKEEPER_SECRET_KEYS=" + Fernet.generate_key().decode())' > .env
-	@echo "Wrote .env with a new SECRET_KEY and GATEKEEPER_SECRET_KEYS (keep it secret)."
+	print("GATEKEEPER_SECRET_KEYS=" + Fernet.generate_key().decode()); \
+	print("GATEKEEPER_KEY_PEPPERS=" + secrets.token_urlsafe(32))' > .env
+	@echo "Wrote .env with a new SECRET_KEY, GATEKEEPER_SECRET_KEYS and GATEKEEPER_KEY_PEPPERS (keep it secret)."
 
+# var/ holds the SQLite database: only its owner may enter it or read what it holds. SQLite
+# creates the database with the umask's mode (and its journal files with the database's), so
+# migrate runs under umask 077; the chmods tighten files an older `make run` left 0644.
 migrate: $(VENV)/.runtime .env
-	mkdir -p var
-	$(MANAGE) migrate --no-input
+	@install -d -m 0700 var
+	@chmod 0600 .env
+	@find var -maxdepth 1 -type f -exec chmod 0600 {} +
+	umask 077 && $(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input --verbosity 0
 
+# Apply deploy/demo.yaml to whatever database there is (make run loads it into a new one only).
 demo: migrate
-	$(MANAGE) apply_config deploy/demo.yaml
+	umask 077 && $(MANAGE) apply_config deploy/demo.yaml
 
-run: demo
+# The demo goes into a new database only: one that had no migration applied before this run.
+# Applying it on every start would undo what staff changed since (a suspended demo client
+# active again, a revoked key replaced, a revoked method back).
+run: $(VENV)/.runtime .env
+	@install -d -m 0700 var
+	@set -e; umask 077; \
+	applied="$$($(MANAGE) showmigrations --plan)"; \
+	$(MAKE) --no-print-directory migrate; \
+	case "$$applied" in \
+	  *"[X]"*) echo "The database already existed: deploy/demo.yaml was not applied (make demo applies it)." ;; \
+	  *) $(MANAGE) apply_config deploy/demo.yaml ;; \
+	esac
 	@if [ -n "$$GATEKEEPER_ADMIN_PASSWORD" ]; then \
 	  DJANGO_SUPERUSER_PASSWORD="$$GATEKEEPER_ADMIN_PASSWORD" $(MANAGE) createsuperuser \
 	    --no-input --username admin --email admin@localhost 2>/dev/null \
@@ -50,7 +70,7 @@ run: demo
 	  echo "No superuser yet? Run: $(MANAGE) createsuperuser (or set GATEKEEPER_ADMIN_PASSWORD)."; \
 	fi
 	@echo "Gatekeeper admin: http://127.0.0.1:7843/admin/  decisions (for the proxy): http://127.0.0.1:7844/authz"
-	deploy/serve.sh all
+	umask 077 && PYTHON=$(PY) exec deploy/serve.sh all
 
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)

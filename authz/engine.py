@@ -16,7 +16,7 @@ from authz.ratelimit import Usage
 from authz.reasons import Detail, Reason
 from authz.signatures import find_signer, timestamp_fresh
 from authz.snapshot import ClientEntry, RouteRule, Snapshot
-from clients.keys import digest
+from clients.keys import lookup_digests
 from routes.models import Auth
 
 _KEY_AUTHS = frozenset({Auth.API_KEY, Auth.ANY})
@@ -202,7 +202,7 @@ def _authenticate(
 def _check_key(plaintext: str, snap: Snapshot, now: float) -> _Outcome:
     # A miss costs the same as a hit: the same digests and dictionary lookups.
     found = revoked = None
-    for stored in (digest(plaintext),):
+    for stored in lookup_digests(plaintext):
         found = found or snap.api_keys.get(stored)
         revoked = revoked or snap.revoked_keys.get(stored)
     if found is None:

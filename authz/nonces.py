@@ -31,6 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from authz.redis_server import Breaker
+
 
 class Nonces(Protocol):
     def claim(self, client_id: str, nonce: str, ttl: int) -> bool:
@@ -105,13 +107,15 @@ class LocalNonces:
 class RedisNonces:
     """Nonces in Redis, shared by every process and instance."""
 
-    def __init__(self, client: object, prefix: str) -> None:
+    def __init__(self, client: object, prefix: str, breaker: Breaker | None = None) -> None:
         self._client = client
         self._prefix = prefix
+        self._breaker = breaker or Breaker()
 
     def claim(self, client_id: str, nonce: str, ttl: int) -> bool:
         key = f"{self._prefix}:nonce:{client_id}:{nonce}"
-        return bool(self._client.set(key, b"1", nx=True, ex=ttl))  # type: ignore[attr-defined]
+        claimed = self._breaker.call(self._client.set, key, b"1", nx=True, ex=ttl)  # type: ignore[attr-defined]
+        return bool(claimed)
 
 
 class CountingErrors:

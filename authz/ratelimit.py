@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from authz.redis_server import Breaker
 from authz.snapshot import ClientEntry, Limit
 
 log = logging.getLogger(__name__)
@@ -73,14 +74,16 @@ return counts
 class RedisCounters:
     """Counters in Redis, shared by every process and instance."""
 
-    def __init__(self, client: object, prefix: str) -> None:
+    def __init__(self, client: object, prefix: str, breaker: Breaker | None = None) -> None:
         self._client = client
         self._prefix = prefix
+        self._breaker = breaker or Breaker()
         self._hit = client.register_script(_HIT_SCRIPT)  # type: ignore[attr-defined]
 
     def hit(self, keys: Sequence[tuple[str, int]]) -> list[int]:
         names = [f"{self._prefix}:{key}" for key, _ in keys]
-        return [int(count) for count in self._hit(keys=names, args=[ttl for _, ttl in keys])]
+        counts = self._breaker.call(self._hit, keys=names, args=[ttl for _, ttl in keys])
+        return [int(count) for count in counts]
 
     def peek(self, keys: Sequence[str]) -> list[int]:
         names = [f"{self._prefix}:{key}" for key in keys]

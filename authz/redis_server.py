@@ -12,12 +12,16 @@ server must be for those to stay exact.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+T = TypeVar("T")
 MIN_VERSION = (5, 0)
 SAFE_POLICIES = frozenset({"noeviction"})
 
@@ -74,3 +78,36 @@ def parse_version(version: str) -> tuple[int, ...]:
         digits = "".join(ch for ch in part if ch.isdigit())
         parts.append(int(digits or 0))
     return tuple(parts)
+
+
+class RedisUnavailable(Exception):
+    """Redis failed a moment ago: not asked again until the cool-off has passed."""
+
+
+class Breaker:
+    """Stops asking a Redis that just failed, for `cool_off` seconds.
+
+    The decision server runs each decision on its event loop, so a Redis that hangs would hold
+    every decision of the worker for the socket timeout, one after another. After a failure the
+    breaker answers at once (the failure policy decides: API keys go on, HMAC is denied) and
+    lets one call through per cool-off to see whether Redis is back. So a hanging Redis costs
+    at most one timeout per cool-off per worker.
+    """
+
+    def __init__(
+        self, *, cool_off: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._cool_off = cool_off
+        self._clock = clock
+        self._retry_at = 0.0
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._retry_at and self._clock() < self._retry_at:
+            raise RedisUnavailable("Redis failed a moment ago")
+        try:
+            result = fn(*args, **kwargs)
+        except Exception:
+            self._retry_at = self._clock() + self._cool_off
+            raise
+        self._retry_at = 0.0
+        return result

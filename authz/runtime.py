@@ -134,8 +134,9 @@ def _build() -> Runtime:
         counters: Counters = LocalCounters(time.monotonic)
     else:
         prefix = settings.CACHES["default"].get("KEY_PREFIX", "gk")
-        nonces = RedisNonces(redis.client, prefix)
-        counters = RedisCounters(redis.client, prefix=prefix)
+        breaker = redis_server.Breaker()
+        nonces = RedisNonces(redis.client, prefix, breaker)
+        counters = RedisCounters(redis.client, prefix=prefix, breaker=breaker)
     return Runtime(
         holder=SnapshotHolder(
             current_version=config_version.current,
@@ -164,7 +165,8 @@ def _build() -> Runtime:
 def _redis() -> RedisState | None:
     if not settings.REDIS_URL:
         return None
-    return RedisState(client=redis_server.connect(settings.REDIS_URL), probe=Probe(time.monotonic))
+    client = redis_server.connect(settings.REDIS_URL, timeout=settings.GATEKEEPER_REDIS_TIMEOUT)
+    return RedisState(client=client, probe=Probe(time.monotonic))
 
 
 def reset() -> None:

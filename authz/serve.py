@@ -75,7 +75,25 @@ def server(bind: str, workers: int) -> Granian:
         respawn_interval=RELOAD_OVERLAP,
         workers_kill_timeout=STOP_TIMEOUT,
         log_access=settings.GATEKEEPER_DECISION_ACCESS_LOG,
+        log_dictconfig=server_logging(),
     )
+
+
+def server_logging() -> dict:
+    """granian's own lines (workers starting, stopping, respawned; access lines when on) in
+    the same format as Gatekeeper's (JSON lines unless LOG_FORMAT=plain)."""
+    formatter = settings.LOGGING["formatters"][settings.LOG_FORMAT]
+    handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "gk"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"gk": formatter},
+        "handlers": {"gk": handler},
+        "loggers": {
+            "_granian": {"handlers": ["gk"], "level": "INFO", "propagate": False},
+            "granian.access": {"handlers": ["gk"], "level": "INFO", "propagate": False},
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
+from clients import keys
 from clients.encryption import SETTING, EncryptionError, load_key
 
 
@@ -32,6 +33,25 @@ def check_secret_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
                     str(exc),
                     hint="Replace that entry; list the new key first and keep old ones after it.",
                     id="clients.E002",
+                )
+            )
+    return problems
+
+
+@checks.register(checks.Tags.security)
+def check_key_peppers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A weak pepper would protect imported keys in name only: refuse to start."""
+    problems = []
+    peppers = getattr(settings, keys.PEPPER_SETTING, None) or []
+    for position, pepper in enumerate(peppers, start=1):
+        problem = keys.pepper_problem(pepper)
+        if problem is not None:
+            problems.append(
+                checks.Critical(
+                    f"{keys.PEPPER_SETTING} entry {position} is {problem}.",
+                    hint="Use python -c 'import secrets; print(secrets.token_urlsafe(32))'; "
+                    "keep an old pepper after the new one while keys imported under it live.",
+                    id="clients.E003",
                 )
             )
     return problems

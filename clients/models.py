@@ -12,8 +12,9 @@ from django.utils import timezone
 
 # Client names travel in the X-Auth-Client-Name header and on command lines: keep them plain.
 CLIENT_NAME_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-# Digests name their algorithm (`sha256$<hex>`), so a later one can live beside it.
-DIGEST_REGEX = r"^[a-z0-9]+\$[0-9a-f]+$"
+# Digests name their algorithm, so several live side by side: `sha256$<hex>` for generated keys,
+# `hmac-sha256$<pepper id>$<hex>` for imported ones (clients/keys.py).
+DIGEST_REGEX = r"^[a-z0-9-]+\$([0-9a-f]+\$)?[0-9a-f]+$"
 
 
 class ClientQuerySet(models.QuerySet["Client"]):

@@ -25,6 +25,7 @@ from clients.models import Client, Credential
 from core import config_version
 from core.actor import Actor
 from core.errors import Conflict, NotFound
+from core.redaction import quote_short
 
 REENCRYPT_BATCH = 500
 
@@ -39,6 +40,8 @@ class IssuedSecret:
     credential: Credential
     plaintext: str = field(repr=False)
     retiring: tuple[Credential, ...] = ()
+    # For the operator, e.g. that an imported key is short enough to be guessed.
+    warnings: tuple[str, ...] = ()
 
 
 # --- clients ----------------------------------------------------------------------------------
@@ -47,7 +50,10 @@ class IssuedSecret:
 def _check_status(status: str) -> None:
     if status not in Client.Status.values:
         raise ValidationError(
-            {"status": f"Unknown status {status!r}; use {', '.join(Client.Status.values)}."}
+            {
+                "status": f"{quote_short(status)} is not a status; "
+                f"use {', '.join(Client.Status.values)}."
+            }
         )
 
 
@@ -143,7 +149,7 @@ def get_client(name_or_id: str) -> Client:
     try:
         return Client.objects.get(name__iexact=name_or_id)
     except Client.DoesNotExist:
-        raise NotFound(f"No client is named {name_or_id!r} or has that id.") from None
+        raise NotFound(f"No client has the name or id {quote_short(name_or_id)}.") from None
 
 
 # --- credentials ------------------------------------------------------------------------------
@@ -183,9 +189,14 @@ def _new_credential(
             plaintext, _, digest = keys.generate()
         else:
             _check_imported(value, "key")
-            plaintext, digest = value, keys.digest(value)
-        # Say only that the key is taken: naming its holder would confirm a guessed key.
-        if Credential.objects.filter(digest=digest).exists():
+            try:
+                digest = keys.peppered_digest(value)
+            except keys.NoPepper as exc:
+                raise ValidationError({"key": str(exc)}) from None
+            plaintext = value
+        # Say only that the key is taken: naming its holder would confirm a guessed key. Every
+        # form it may be stored under counts (an earlier import may be plain SHA-256).
+        if Credential.objects.filter(digest__in=keys.lookup_digests(plaintext)).exists():
             raise ValidationError({"key": "This API key is already in use."})
         credential = Credential(
             client=client, kind=kind, prefix=keys.display_prefix(plaintext), digest=digest
@@ -225,7 +236,11 @@ def _issue(
     )
     detail = {**_audit_detail(credential), "imported": value is not None}
     record(actor, "credential.issued", credential, detail=detail)
-    return IssuedSecret(credential=credential, plaintext=plaintext)
+    noun = "key" if kind == Credential.Kind.API_KEY else "secret"
+    warning = keys.short_key_warning(value, noun) if value is not None else None
+    return IssuedSecret(
+        credential=credential, plaintext=plaintext, warnings=(warning,) if warning else ()
+    )
 
 
 @transaction.atomic
@@ -237,7 +252,11 @@ def issue_api_key(
     expires_at: datetime | None = None,
     plaintext: str | None = None,
 ) -> IssuedSecret:
-    """Issue a new API key, or import a legacy one (any shape) when `plaintext` is given."""
+    """Issue a new API key, or import a legacy one (any shape) when `plaintext` is given.
+
+    An imported key is stored under a keyed hash (GATEKEEPER_KEY_PEPPERS must be set, else a
+    ValidationError on "key"); a short one comes back with a warning in `warnings`.
+    """
     return _issue(
         client,
         Credential.Kind.API_KEY,
@@ -272,7 +291,7 @@ def rotate_credentials(
     old credential while they switch to the new one."""
     if kind not in Credential.Kind.values:
         raise ValidationError(
-            {"kind": f"Unknown kind {kind!r}; use {', '.join(Credential.Kind.values)}."}
+            {"kind": f"{quote_short(kind)} is not a kind; use {', '.join(Credential.Kind.values)}."}
         )
     if grace < timedelta(0):
         raise ValidationError({"grace": "The grace period cannot be negative."})
@@ -320,7 +339,13 @@ def get_credential(*, prefix: str | None = None, pk: int | None = None) -> Crede
     matches = Credential.objects.select_related("client").filter(prefix=prefix)
     candidates = list(matches.filter(revoked_at__isnull=True)) or list(matches)
     if not candidates:
-        raise NotFound(f"No credential has the prefix {prefix!r}.")
+        whole_key = keys.parse_prefix(prefix or "")
+        if whole_key is not None:
+            raise NotFound(
+                f"That is a whole API key, not its prefix: pass only its prefix "
+                f"{keys.SCHEME}_{whole_key}."
+            )
+        raise NotFound(f"No credential has the prefix {quote_short(prefix)}.")
     if len(candidates) > 1:
         ids = ", ".join(f"{c.pk} ({c.client})" for c in candidates)
         raise Conflict(f"The prefix {prefix!r} matches several credentials: ids {ids}.")

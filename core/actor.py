@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import getpass
+import os
+import pwd
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+
+# A login name from the environment is cut to this length (anyone can set it to anything).
+CLAIMED_NAME_LIMIT = 32
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,22 @@ class Actor:
 
     @classmethod
     def cli(cls, command: str) -> Actor:
-        """The operator running a management command, named by the OS account."""
+        """The operator running a management command: `cli:alice(uid=1000)/grant`.
+
+        The account comes from the process's uid, which the operator cannot choose. The login
+        name in the environment ($LOGNAME, $USER, ...) can be set to anything, so where it
+        differs it is shown too, never instead: `cli:bob(uid=1000 alice)/grant`.
+        """
+        uid = os.getuid()
         try:
-            who = getpass.getuser()
+            account = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            account = "?"
+        try:
+            claimed = getpass.getuser()[:CLAIMED_NAME_LIMIT]
         except (KeyError, OSError):
-            who = "unknown"
+            claimed = account
+        who = f"{account}(uid={uid})" if claimed == account else f"{claimed}(uid={uid} {account})"
         return cls("cli", f"{who}/{command}")
 
     @classmethod

@@ -7,10 +7,12 @@ so no command repeats that translation.
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,6 +21,12 @@ from django.db import transaction
 from core.actor import Actor
 from core.durations import parse_duration
 from core.errors import GatekeeperError
+from core.redaction import quote_short
+
+# An option name like --dry-runn is safe to repeat; any other unrecognized word may be a key.
+_OPTION_NAME = re.compile(r"--?[a-z][a-z0-9-]*")
+# Past tenses that do not follow the rules of `_past`.
+_IRREGULAR_PAST = {"set": "set", "leave": "left"}
 
 
 class _DryRunRollback(Exception):
@@ -36,23 +44,68 @@ def validation_message(error: ValidationError) -> str:
     return "; ".join(error.messages)
 
 
+def _past(verb: str) -> str:
+    if verb in _IRREGULAR_PAST:
+        return _IRREGULAR_PAST[verb]
+    if verb.endswith("e"):
+        return f"{verb}d"
+    if verb.endswith("y"):
+        return f"{verb[:-1]}ied"
+    return f"{verb}ed"
+
+
 def duration_argument(text: str):
     """argparse `type=` for durations; argparse reports the ValueError as a usage error."""
-    import argparse
-
     try:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+class _QuietParser(CommandParser):
+    """A CommandParser whose usage errors never repeat a value a credential could be.
+
+    argparse quotes every invalid choice, badly typed value and unrecognized word in full, and
+    a key pasted into the wrong argument would come back in the error (and in CI logs).
+    """
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            message = f"invalid choice: {quote_short(value)} (choose from {choices})"
+            raise argparse.ArgumentError(action, message)
+
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        try:
+            return super()._get_value(action, arg_string)
+        except argparse.ArgumentError as exc:
+            # argparse's own "invalid int value: '...'"; our type functions' messages are kept.
+            echoed = f": {arg_string!r}"
+            if not exc.message.endswith(echoed):
+                raise
+            message = f"{exc.message.removesuffix(echoed)}: {quote_short(arg_string)}"
+            raise argparse.ArgumentError(action, message) from None
+
+    def error(self, message: str) -> NoReturn:
+        unrecognized = "unrecognized arguments: "
+        if message.startswith(unrecognized):
+            words = message.removeprefix(unrecognized).split(" ")
+            shown = [w if _OPTION_NAME.fullmatch(w) else quote_short(w) for w in words]
+            message = unrecognized + ", ".join(shown)
+        super().error(message)
+
+
 class GatekeeperCommand(BaseCommand):
     """Base for commands that call services. Subclasses implement `run(**options)`."""
 
     supports_dry_run = False
+    dry_run = False
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # BaseCommand builds a CommandParser and offers no hook for the class; _QuietParser only
+        # overrides methods, so switching the class of the built parser is safe.
+        parser.__class__ = _QuietParser
         if self.supports_dry_run:
             parser.add_argument(
                 "--dry-run",
@@ -66,8 +119,9 @@ class GatekeeperCommand(BaseCommand):
         return Actor.cli(self.__module__.rsplit(".", 1)[-1])
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.dry_run = bool(options.get("dry_run"))
         try:
-            if options.get("dry_run"):
+            if self.dry_run:
                 with self._rolled_back():
                     self.run(*args, **options)
                 self.stdout.write(self.style.WARNING("Dry run: nothing was changed."))
@@ -80,6 +134,12 @@ class GatekeeperCommand(BaseCommand):
 
     def run(self, *args: Any, **options: Any) -> None:
         raise NotImplementedError
+
+    def did(self, verb: str) -> str:
+        """How a result line starts: `did("delete")` is "Deleted", or "Would delete" in a dry
+        run. Every command phrases what it changed through this, so that a dry run (which runs
+        the real services and rolls back) never claims a change it did not keep."""
+        return f"Would {verb}" if self.dry_run else _past(verb).capitalize()
 
     @contextmanager
     def _rolled_back(self) -> Iterator[None]:

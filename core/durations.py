@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from core.redaction import quote_short
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d+)([smhdw])")
 
@@ -13,7 +15,7 @@ def parse_duration(text: str) -> timedelta:
     """Parse `<number><unit>` (units s, m, h, d, w); raise ValueError with a readable message."""
     match = _DURATION.fullmatch(text.strip().lower())
     if not match:
-        raise ValueError(f"{text!r} is not a duration like 90s, 15m, 24h, 30d or 2w")
+        raise ValueError(f"{quote_short(text)} is not a duration like 90s, 15m, 24h, 30d or 2w")
     number, unit = match.groups()
     return timedelta(seconds=int(number) * _UNITS[unit])
 

@@ -317,6 +317,16 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", *GATEKEEPER_API_KEY_QUERY
 # Default grace period of `rotate_credentials`, in seconds.
 GATEKEEPER_ROTATION_GRACE = env_int("GATEKEEPER_ROTATION_GRACE", 24 * 3600)
 
+# --- imported API keys ---
+# Server-side secrets ("peppers") that imported legacy keys are hashed with (HMAC-SHA-256; see
+# clients/keys.py): the first hashes new imports, every one is tried on lookup, so a new pepper
+# goes first and old ones stay after it. Checked by clients.E003. Empty: imports are refused.
+GATEKEEPER_KEY_PEPPERS = env_list("GATEKEEPER_KEY_PEPPERS", [])
+
+# How long a decision waits for Redis (nonces, rate limits) before its failure policy answers;
+# after a failure Redis is left alone for a second (authz/redis_server.py Breaker).
+GATEKEEPER_REDIS_TIMEOUT = env_seconds("GATEKEEPER_REDIS_TIMEOUT", 0.1, minimum=0.005)
+
 # --- rate limits (design §5, §7) ---
 # Redis unreachable: decisions go on without limits (true, the default) or are denied (false).
 GATEKEEPER_RATE_LIMIT_FAIL_OPEN = env_bool("GATEKEEPER_RATE_LIMIT_FAIL_OPEN", True)

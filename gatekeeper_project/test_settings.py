@@ -11,11 +11,18 @@ import tempfile
 from pathlib import Path
 
 from gatekeeper_project.settings import *  # noqa: F403
-from gatekeeper_project.settings import CACHES, GATEKEEPER_SECRET_KEYS, SECRET_KEY
+from gatekeeper_project.settings import (
+    CACHES,
+    GATEKEEPER_KEY_PEPPERS,
+    GATEKEEPER_SECRET_KEYS,
+    SECRET_KEY,
+)
 
 SECRET_KEY = SECRET_KEY or "test-only-secret-key-not-for-production"
 # A fixed, valid Fernet key used only by tests (it protects nothing real).
 GATEKEEPER_SECRET_KEYS = GATEKEEPER_SECRET_KEYS or ["p0r8C5Ww-VwB0nQWDyX4q7W9vQJp0kQfOlOSTzqoX9U="]
+# A fixed pepper for imported keys, used only by tests.
+GATEKEEPER_KEY_PEPPERS = GATEKEEPER_KEY_PEPPERS or ["test-only-key-pepper-not-for-production-0001"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests serve static files through the finders; no collectstatic output directory is needed.
 STATIC_ROOT = None

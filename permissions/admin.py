@@ -45,8 +45,9 @@ class PermissionAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Permission, form: ModelForm, change: bool
     ) -> None:
+        # The checkboxes show the whole set: unticking a method takes it away.
         granted = services.grant(
-            obj.client, obj.route, obj.method_list, actor=Actor.from_request(request)
+            obj.client, obj.route, obj.method_list, actor=Actor.from_request(request), exactly=True
         )
         obj.pk = granted.pk
 

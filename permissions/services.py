@@ -16,6 +16,7 @@ from audit.services import record
 from clients.models import Client
 from core.actor import Actor
 from core.errors import NotFound
+from core.redaction import quote_short
 from permissions.models import Permission, RateLimit
 from routes import patterns
 from routes.models import Route
@@ -50,14 +51,24 @@ def _normalize(methods: Iterable[str]) -> tuple[str, ...]:
 
 
 @transaction.atomic
-def grant(client: Client, route: Route, methods: Iterable[str], *, actor: Actor) -> Permission:
-    """Allow `client` to call `route` with exactly `methods` (replacing what it had there).
+def grant(
+    client: Client,
+    route: Route,
+    methods: Iterable[str],
+    *,
+    actor: Actor,
+    exactly: bool = False,
+) -> Permission:
+    """Allow `client` to call `route` with `methods` too, keeping what it holds there; with
+    `exactly=True`, with `methods` only (what a declarative file and the admin form mean).
 
-    Granting the methods it already has changes nothing and writes no audit row.
+    A grant that changes nothing writes no audit row. (`revoke` takes methods away.)
     """
-    wanted = check_methods(route, methods, lock=True)
+    asked = check_methods(route, methods, lock=True)
     permission = _locked_permission(client, route)
     previous = permission.method_list if permission else ()
+    held = set(asked) if exactly else set(asked) | set(previous)
+    wanted = tuple(m for m in patterns.METHODS if m in held)
     if previous == wanted:
         return permission
     if permission is None:
@@ -178,7 +189,10 @@ def set_rate_limit(
         raise ValidationError({"limit": "The limit is a whole number of at least 1."})
     if window not in RateLimit.Window.values:
         raise ValidationError(
-            {"window": f"{window!r} is not a window; use {', '.join(RateLimit.Window.values)}."}
+            {
+                "window": f"{quote_short(window)} is not a window; "
+                f"use {', '.join(RateLimit.Window.values)}."
+            }
         )
     if route is not None and not Route.objects.filter(pk=route.pk).exists():
         raise NotFound(f"Route {route} does not exist.")

@@ -32,6 +32,7 @@ class RouteAdmin(admin.ModelAdmin):
     list_filter = ["domain", "methods__auth", "methods__method"]
     # Also what permissions' autocomplete_fields search.
     search_fields = ["domain", "pattern", "service_name", "description"]
+    # Shadowing is on the route page (dashboard/admin/routes.py), both ways.
     fields = [*services.ROUTE_FIELDS, "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [RouteMethodInline]

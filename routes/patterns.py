@@ -23,6 +23,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from core.redaction import quote, quote_short
+
 # The canonical order, used wherever methods are listed (Permission.methods, exports).
 METHODS: tuple[str, ...] = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -52,6 +54,9 @@ _LITERAL_CHAR = re.compile(rf"\.|{_PCHAR}")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _LITERAL_RE = re.compile(_LITERAL)
 _PARAM_RE = re.compile(_PARAM)
+# A whole `{name}` segment (a literal segment never holds a brace).
+_PARAM_SEGMENT_RE = re.compile(rf"(?<=/){_PARAM}(?=/|$)")
+UNNAMED_PARAM = "{}"
 _LABEL_RE = re.compile(_LABEL)
 
 
@@ -128,6 +133,16 @@ def parse_pattern(text: str) -> Pattern:
     return Pattern(text, tuple(segments), wildcard)
 
 
+def canonical_pattern(text: str) -> str:
+    """The pattern with its placeholders unnamed: `/api/orders/{id}` -> `/api/orders/{}`.
+
+    A placeholder matches any one segment whatever its name, so two patterns with the same
+    canonical form match exactly the same paths: they are the same route (the unique
+    constraint on Route says so). Works on any text, valid pattern or not.
+    """
+    return _PARAM_SEGMENT_RE.sub(UNNAMED_PARAM, text)
+
+
 def _parse_segment(raw: str) -> Segment:
     if raw == "":
         raise PatternError("A pattern may not contain an empty segment ('//').")
@@ -135,13 +150,13 @@ def _parse_segment(raw: str) -> Segment:
         return Segment(raw, param=raw[1:-1])
     if "{" in raw or "}" in raw:
         raise PatternError(
-            f"{raw!r}: a placeholder is a whole segment like {{id}} "
+            f"{quote(raw)}: a placeholder is a whole segment like {{id}} "
             "(letters, digits and '_', not starting with a digit)."
         )
     if "*" in raw:
-        raise PatternError(f"{raw!r}: '*' is allowed only as the last segment ('/*').")
+        raise PatternError(f"{quote(raw)}: '*' is allowed only as the last segment ('/*').")
     if set(raw) == {"."}:
-        raise PatternError(f"{raw!r}: a segment made only of dots is never matched.")
+        raise PatternError(f"{quote(raw)}: a segment made only of dots is never matched.")
     for escape in _ESCAPE.findall(raw):
         hex_digits = escape.upper()
         if escape != hex_digits:
@@ -166,7 +181,7 @@ def _parse_segment(raw: str) -> Segment:
         bad = [repr(c) for c in sorted(set(leftover) - {".", "%"}) if not re.fullmatch(_PCHAR, c)]
         if "%" in leftover:
             bad.append("a '%' without two hex digits after it")
-        raise PatternError(f"{raw!r}: not allowed in a path pattern: {', '.join(bad)}.")
+        raise PatternError(f"{quote(raw)}: not allowed in a path pattern: {', '.join(bad)}.")
     return Segment(raw)
 
 
@@ -180,6 +195,9 @@ def normalize_domain(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise PatternError("A domain is required: a host name, '*.example.com' or '*'.")
     domain = text.strip().lower()
+    # Checked first so that no message below quotes an unbounded value at length.
+    if len(domain) > MAX_DOMAIN_LENGTH + 1:
+        raise PatternError(f"A domain may be at most {MAX_DOMAIN_LENGTH} characters long.")
     if domain == "*":
         return domain
     if domain.startswith("["):
@@ -192,23 +210,25 @@ def normalize_domain(text: str) -> str:
         try:
             name = name.encode("idna").decode("ascii")
         except UnicodeError:
-            raise PatternError(f"{text!r} is not a valid internationalised domain name.") from None
+            raise PatternError(
+                f"{quote(text)} is not a valid internationalised domain name."
+            ) from None
     labels = name.split(".")
     if any(label == "" for label in labels):
         raise PatternError(
-            f"{text!r}: a domain may not have an empty label ('..' or a leading dot)."
+            f"{quote(text)}: a domain may not have an empty label ('..' or a leading dot)."
         )
     for label in labels:
         if not _LABEL_RE.fullmatch(label):
             bad = " ".join(sorted({repr(c) for c in label if not _LABEL_RE.fullmatch(c)}))
             raise PatternError(
-                f"{text!r}: a domain label holds only a-z, 0-9, '-' and '_' (found {bad}); "
+                f"{quote(text)}: a domain label holds only a-z, 0-9, '-' and '_' (found {bad}); "
                 "use '*' alone or '*.' at the start for wildcards."
             )
         if len(label) > 63:
-            raise PatternError(f"{text!r}: a domain label may be at most 63 characters long.")
+            raise PatternError(f"{quote(text)}: a domain label may be at most 63 characters long.")
     if wildcard and _is_ipv4(name):
-        raise PatternError(f"{text!r}: a wildcard needs a DNS suffix, not an IP address.")
+        raise PatternError(f"{quote(text)}: a wildcard needs a DNS suffix, not an IP address.")
     result = f"*.{name}" if wildcard else name
     if len(result) > MAX_DOMAIN_LENGTH:
         raise PatternError(f"A domain may be at most {MAX_DOMAIN_LENGTH} characters long.")
@@ -218,7 +238,7 @@ def normalize_domain(text: str) -> str:
 def _normalize_ipv6(domain: str) -> str:
     if not domain.endswith("]"):
         raise PatternError(
-            f"{domain!r}: an IPv6 address is written in brackets, like [2001:db8::1]."
+            f"{quote(domain)}: an IPv6 address is written in brackets, like [2001:db8::1]."
         )
     try:
         address = ipaddress.IPv6Address(domain[1:-1])
@@ -226,7 +246,7 @@ def _normalize_ipv6(domain: str) -> str:
         address = None
     # ipaddress accepts a zone id (`fe80::1%eth0`); a Host header may not carry one.
     if address is None or address.scope_id is not None:
-        raise PatternError(f"{domain!r} is not an IPv6 address (zone ids are not allowed).")
+        raise PatternError(f"{quote(domain)} is not an IPv6 address (zone ids are not allowed).")
     return f"[{address.compressed}]"
 
 
@@ -251,7 +271,7 @@ def normalize_methods(methods: object) -> tuple[str, ...]:
     wanted = set()
     for method in methods:
         if not isinstance(method, str) or method.upper() not in METHODS:
-            raise PatternError(f"{method!r} is not a method; use {', '.join(METHODS)}.")
+            raise PatternError(f"{quote_short(method)} is not a method; use {', '.join(METHODS)}.")
         wanted.add(method.upper())
     if not wanted:
         raise PatternError("At least one method is required.")

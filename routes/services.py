@@ -16,6 +16,7 @@ from django.db import transaction
 from audit.services import record
 from core.actor import Actor
 from core.errors import NotFound
+from core.redaction import quote, quote_short
 from routes import patterns
 from routes.models import Auth, Route, RouteMethod
 from routes.signals import route_methods_removed
@@ -40,7 +41,10 @@ def _method_rules(methods: Mapping[str, str]) -> dict[str, str]:
             continue
         level = auth.lower() if isinstance(auth, str) else auth
         if level not in Auth.values:
-            problems.append(f"{auth!r} is not an auth requirement; use {', '.join(Auth.values)}.")
+            problems.append(
+                f"{name}: {quote_short(auth)} is not an auth requirement; "
+                f"use {', '.join(Auth.values)}."
+            )
             continue
         if name in rules:
             problems.append(f"{name} is given twice.")
@@ -183,7 +187,7 @@ def delete_route(route: Route, *, actor: Actor) -> None:
 
 def get_route(domain: str, pattern: str) -> Route:
     """The route with this domain (compared normalised) and exact pattern, or NotFound."""
-    missing = NotFound(f"no route {domain}{pattern}")
+    missing = NotFound(f"no route {quote(f'{domain}{pattern}')}")
     try:
         normalized = patterns.normalize_domain(domain)
     except patterns.PatternError:

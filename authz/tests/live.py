@@ -75,6 +75,16 @@ def gatekeeper_env(
     }
 
 
+def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Whether `check()` came true within `timeout` seconds (asked every 20 ms)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
     """Terminate a server started in its own process group; kill the group if it lingers."""
     if proc is None or proc.poll() is not None:

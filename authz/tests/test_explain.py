@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authz.engine import RequestFacts
-from authz.explain import Outcome, explain_as, shadowing
+from authz.explain import Outcome, explain_as
 from authz.explain import explain as explain_request
 from authz.management.commands.explain_request import parse_headers
 from authz.snapshot import build_snapshot
@@ -218,21 +218,3 @@ def test_explain_as_a_client_stands_in_its_credential(world, method, client, rea
     assert (result.reason, result.assumed) == (reason, assumed)
     # The stand-in exists only in the explanation's own copy of the snapshot.
     assert all(key.credential_id != 0 for key in snap.api_keys.values())
-
-
-def test_route_shadowing_names_both_directions(world):
-    specific = routes.create_route(
-        domain="api.example.com", pattern="/api/data/{id}", methods={"GET": "public"}, actor=ACTOR
-    )
-    narrower = routes.create_route(
-        domain="*", pattern="/api/data/{id}", methods={"GET": "public"}, actor=ACTOR
-    )
-    snap = build_snapshot(None)
-    shadowed_by, shadows = shadowing(world.data.id, snap)
-    assert {(o.route.id, o.how) for o in shadowed_by} == {
-        (specific.id, Outcome.SHADOWED_BY_DOMAIN),
-        (narrower.id, Outcome.OUTRANKED),
-    }
-    assert shadows == ()
-    by_specific = {o.route.id for o in shadowing(specific.id, snap)[1]}
-    assert by_specific == {world.data.id, narrower.id}

@@ -241,3 +241,28 @@ def test_health_probes_of_a_hanging_database_leave_every_worker_deciding(world, 
     assert deciding.always_right, deciding.summary()
     assert {answer.status for answer in answered_all} <= {200}
     assert hanging.settled_after is not None, hanging.summary()
+
+
+def test_a_hanging_redis_leaves_every_worker_deciding_by_its_failure_policy(world, tmp_path):
+    """Redis accepts connections and never answers: API keys go on (rate limits fail open),
+    HMAC is denied, nobody waits on Redis for long (a short timeout, then a cool-off)."""
+    permissions.set_rate_limit(world.acme, limit=1000, window="hour", actor=ACTOR)
+    acme = bearer(world.acme_key)
+    with (
+        TcpProxy(redis_address()) as proxy,
+        running(tmp_path, redis_port=proxy.port) as gatekeeper,
+    ):
+
+        def ask_key() -> Answer:
+            return gatekeeper.authz("GET", "/api/data/x", acme, timeout=STALL_PATIENCE)
+
+        assert gatekeeper.sweep(ask_key, allowed).always_right
+        proxy.stall()
+        try:
+            with ThreadPoolExecutor(PROBES) as pool:
+                during = list(pool.map(lambda _: ask_key(), range(PROBES * 4)))
+            health_during = gatekeeper.sweep(gatekeeper.health, redis_down, timeout=5)
+        finally:
+            proxy.cut()
+    assert {(a.status, a.reason) for a in during} == {(200, "authenticated")}
+    assert health_during.settled_after is not None, health_during.summary()

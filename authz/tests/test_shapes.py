@@ -248,3 +248,21 @@ def test_forward_records_the_address_caddy_set_not_the_clients_own(world, decide
     )
     runtime.get_runtime().decisions.flush()
     assert DecisionRecord.objects.get(path="/api/data/spoofed").source_ip == "10.9.8.7"
+
+
+def test_every_shape_is_served_documented_and_recorded_by_its_name(decider):
+    """The registry is the one place a proxy shape is added: the decision server routes by it,
+    the audit stores its name, and the README's proxy table names its endpoint."""
+    from pathlib import Path
+
+    from authz import shapes
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for shape in shapes.SHAPES:
+        path = shape.path + ("/x" if shape.prefix else "")
+        assert shapes.for_path(path) is shape
+        assert f"`{shape.path}" in readme, f"README's proxy table lacks {shape.path}"
+        answer = decider.get(path, REMOTE_ADDR="192.0.2.7")
+        assert answer["X-Auth-Reason"] == "malformed_request", "served by the decision server"
+    assert shapes.for_path("/authz/other") is None
+    assert decider.get("/admin/").status_code == 404, "the decision server serves nothing else"

@@ -294,6 +294,40 @@ def test_staff_without_credential_permission_cannot_issue(client):
     assert not Credential.objects.exists()
 
 
+def login_staff(client, *codenames: str) -> None:
+    user = User.objects.create_user("staff", password="pw", is_staff=True)
+    user.user_permissions.add(*AuthPermission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+
+
+def test_rotating_keys_needs_change_credential_not_only_add_credential(client):
+    login_staff(client, "view_client", "change_client", "add_credential")
+    target = ClientFactory()
+    old = ApiKeyFactory(client=target)
+
+    page = client.get(CLIENTS)
+    assert b'value="issue_api_key"' in page.content
+    assert b'value="rotate_api_keys"' not in page.content
+    # Posted anyway (an old page, a script): refused by the server, not only hidden.
+    run_action(client, "rotate_api_keys", target)
+
+    old.refresh_from_db()
+    assert old.expires_at is None
+    assert list(target.credentials.all()) == [old]
+
+
+def test_staff_who_may_add_and_change_credentials_can_rotate(client):
+    login_staff(client, "view_client", "add_credential", "change_credential")
+    target = ClientFactory()
+    old = ApiKeyFactory(client=target)
+
+    shown = client.get(run_action(client, "rotate_api_keys", target)["Location"])
+
+    assert len(NEW_KEY.findall(shown.content)) == 1, "shown once, on the page it redirects to"
+    old.refresh_from_db()
+    assert old.expires_at is not None
+
+
 # --- credentials ------------------------------------------------------------------------------
 
 

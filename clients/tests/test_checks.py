@@ -5,7 +5,7 @@ from cryptography.fernet import Fernet
 from django.core import checks
 from django.test import override_settings
 
-from clients.checks import check_secret_keys
+from clients.checks import check_key_peppers, check_secret_keys
 
 VALID = Fernet.generate_key().decode()
 
@@ -40,3 +40,32 @@ def test_invalid_key_error_names_the_position_and_never_the_key():
 def test_the_check_is_registered_and_runs_with_manage_py_check():
     ids = [problem.id for problem in checks.run_checks(tags=[checks.Tags.security])]
     assert "clients.E001" in ids
+
+
+PEPPER = "a-random-pepper-0123456789abcdefghij"
+
+
+@pytest.mark.parametrize(
+    ("peppers", "expected_ids"),
+    [
+        ([], []),
+        ([PEPPER], []),
+        ([PEPPER, PEPPER.upper()], []),
+        (["short"], ["clients.E003"]),
+        ([PEPPER, "has a space in it 0123456789abcdef"], ["clients.E003"]),
+        (["pepper-with-non-ascii-é-0123456789abcdef"], ["clients.E003"]),
+    ],
+)
+def test_key_peppers_check(peppers, expected_ids):
+    with override_settings(GATEKEEPER_KEY_PEPPERS=peppers):
+        problems = check_key_peppers()
+    assert [problem.id for problem in problems] == expected_ids
+    assert all(problem.level == checks.CRITICAL for problem in problems)
+
+
+@override_settings(GATEKEEPER_KEY_PEPPERS=[PEPPER, "weak-pepper"])
+def test_a_malformed_pepper_is_named_by_position_never_by_value():
+    found = checks.run_checks(tags=[checks.Tags.security])
+    (problem,) = [problem for problem in found if problem.id == "clients.E003"]
+    assert "entry 2" in problem.msg
+    assert "weak-pepper" not in problem.msg + (problem.hint or "")

@@ -47,7 +47,7 @@ def test_reencrypt_secrets_reports_progress_on_large_tables():
 def test_reencrypt_secrets_dry_run_keeps_the_old_tokens():
     credential = HmacSecretFactory()
     output = run("reencrypt_secrets", "--dry-run")
-    assert "Re-encrypted 1" in output
+    assert "Would re-encrypt 1" in output
     assert Credential.objects.get().secret_encrypted == credential.secret_encrypted
 
 

@@ -128,14 +128,14 @@ def test_revoking_a_revoked_credential_is_a_conflict():
 
 
 def test_get_credential_by_prefix_prefers_the_unrevoked_one():
-    ApiKeyFactory(plaintext="same-start-1", revoked_at=timezone.now())
-    live = ApiKeyFactory(plaintext="same-start-2")
+    ApiKeyFactory(plaintext="same-start-0000000001", revoked_at=timezone.now())
+    live = ApiKeyFactory(plaintext="same-start-0000000002")
     assert services.get_credential(prefix="same") == live
 
 
 def test_get_credential_with_an_ambiguous_prefix_lists_ids_and_nothing_secret():
-    first = ApiKeyFactory(plaintext="dupe-prefix-1")
-    second = ApiKeyFactory(plaintext="dupe-prefix-2")
+    first = ApiKeyFactory(plaintext="dupe-prefix-000000001")
+    second = ApiKeyFactory(plaintext="dupe-prefix-000000002")
     with pytest.raises(Conflict) as excinfo:
         services.get_credential(prefix="dupe")
     message = str(excinfo.value)

@@ -5,17 +5,17 @@ Registered from the root conftest (`pytest_plugins`). It
 
 - remembers the plaintext of every credential the suite issues: the one issuer in
   `clients.services` (issue, import, rotate), every HMAC secret sealed at rest (factories
-  too) and every webhook signing secret generated. The functions are wrapped, not replaced:
-  they run as always;
+  too), every key pepper used and every webhook signing secret generated. The functions are
+  wrapped, not replaced: they run as always;
 - captures every log record of the session, from every logger and thread;
 - before each database test's teardown, while its rows still exist, reads every audit row
   (configuration changes, decisions, admin history) and every webhook row (endpoints, event
   payloads, the delivery log with the receivers' answers);
 - after each test, scans that test's log records and fails the test (an error at teardown)
   when any of it holds a secret issued so far;
-- at the end, scans the records logged outside any test and every `*.log` file the suite's
-  processes wrote under pytest's temporary directory (gunicorn, nginx, Caddy), and fails the
-  session on a hit.
+- at the end, scans the records logged outside any test and every file of WRITTEN_FILES the
+  suite's processes wrote under pytest's temporary directory (logs, audit spools, saved
+  nonces), and fails the session on a hit.
 
 `scan_text(text, source)` adds other output (a `/metrics` page) to the scan. Reports name where
 a secret was found, never the secret. Values shorter than `MIN_LENGTH` are not looked for:
@@ -40,6 +40,8 @@ MIN_LENGTH = 12
 ISSUERS = {
     "clients.services._new_credential": lambda result, args: result[1],
     "clients.encryption.seal": lambda result, args: args[0],
+    # Every key pepper the suite hashes with (GATEKEEPER_KEY_PEPPERS): a server-side secret.
+    "clients.keys._pepper_state": lambda result, args: args[0],
     "webhooks.signing.generate": lambda result, args: result,
 }
 # Rows that keep what requests carried: the audit trails, the admin's history, and
@@ -57,6 +59,9 @@ AUDIT_MODELS = (
     "webhooks.Event",
     "webhooks.Delivery",
 )
+# Files the suite's servers write under pytest's temporary directory: logs (the decision
+# server's, gunicorn's, nginx's, Caddy's), audit spool segments not yet copied, saved nonces.
+WRITTEN_FILES = ("*.log", "*.jsonl", "nonces.json")
 # Keys and imported credentials are printable ASCII without spaces, so a secret in a text lies
 # within one such run at least MIN_LENGTH long.
 _RUN = re.compile(rf"[!-~]{{{MIN_LENGTH},}}")
@@ -279,8 +284,9 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _scan.logs("outside any test")
     if _scan.basetemp is not None:
-        for path in sorted(_scan.basetemp().rglob("*.log")):
-            _scan.text(path.read_text(errors="replace"), f"the log file {path}")
+        for pattern in WRITTEN_FILES:
+            for path in sorted(_scan.basetemp().rglob(pattern)):
+                _scan.text(path.read_text(errors="replace"), f"the file {path}")
     if _scan.hits and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

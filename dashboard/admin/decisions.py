@@ -33,7 +33,6 @@ from routes.models import Route
 
 # Pages past this many rows are reached by narrowing the list (filters, time ranges).
 CAP = 10_000
-SHAPES = (shapes.NGINX, shapes.FORWARD, shapes.INGRESS, shapes.ENVOY)
 PATH_SHOWN = 60
 
 
@@ -66,7 +65,7 @@ class DetailFilter(FixedChoicesFilter):
 class ShapeFilter(FixedChoicesFilter):
     title = "proxy"
     parameter_name = field = "shape"
-    options = tuple((s.name, s.name) for s in SHAPES)
+    options = tuple((s.name, s.label) for s in shapes.SHAPES)
 
 
 class ClientFilter(TextFilter):

@@ -17,8 +17,6 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from audit.models import DecisionRecord
-from authz.explain import shadowing
-from authz.runtime import get_runtime
 from core.actor import Actor
 from dashboard.admin.clients import decisions_url, tester_url
 from dashboard.admin.page import ObjectPage
@@ -130,7 +128,9 @@ class RoutePage(ObjectPage, RouteAdmin):
         services.set_route_methods(obj, form.rules(), actor=Actor.from_request(request))
 
     def page_context(self, request: HttpRequest, route: Route) -> dict[str, Any]:
-        shadowed_by, shadows = shadowing(route.pk, get_runtime().holder.fresh())
+        index = Route.objects.shadow_index()
+        shadowed_by = index.shadows(route.pk, route.domain, route.pattern)
+        shadows = index.taken_from(route.pk, route.domain, route.pattern)
         rules = route.method_rules()
         sample_host = route.domain.removeprefix("*.") if route.domain != "*" else "api.example.com"
         sample_path = "/".join(

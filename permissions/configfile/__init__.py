@@ -2,5 +2,6 @@
 permissions and rate limits.
 
 loading.py (text -> data) -> schema.py (data -> specs, located problems) -> plan.py (specs vs
-database -> changes) -> apply.py (changes -> services, one transaction); export.py goes back.
+database -> changes; credentials.py matches credential entries) -> apply.py (changes ->
+services, one transaction); export.py goes back.
 """

@@ -55,6 +55,8 @@ class GeneratedSecret:
 class Applied:
     plan: Plan
     generated: tuple[GeneratedSecret, ...]
+    # `<location>: <warning>` for the operator, e.g. an imported key short enough to guess.
+    warnings: tuple[str, ...] = ()
 
 
 @transaction.atomic
@@ -72,13 +74,16 @@ def apply_config(config: Config, issues: list[Issue], *, prune: bool, actor: Act
             applier.run(change)
         except ValidationError as exc:
             raise ApplyError(_failure(change, validation_message(exc))) from exc
-        except (GatekeeperError, IntegrityError) as exc:
+        except GatekeeperError as exc:
             raise ApplyError(_failure(change, str(exc))) from exc
+        except IntegrityError as exc:
+            # The first line names the constraint; PostgreSQL's DETAIL line would quote values.
+            raise ApplyError(_failure(change, str(exc).splitlines()[0])) from exc
     if plan.changes:
         # One row for the whole apply, beside each change's own (webhooks: config.applied).
         counts = {f"{op.name.lower()}d": plan.count(op) for op in Op}
         record(actor, CONFIG_APPLIED, detail={**counts, "unchanged": plan.unchanged})
-    return Applied(plan, tuple(applier.generated))
+    return Applied(plan, tuple(applier.generated), tuple(applier.warnings))
 
 
 def _failure(change: Change, message: str) -> str:
@@ -92,6 +97,7 @@ class _Applier:
         self.routes: dict[RouteKey, Route] = dict(plan.routes)
         self.clients: dict[str, Client] = dict(plan.clients)
         self.generated: list[GeneratedSecret] = []
+        self.warnings: list[str] = []
 
     def run(self, change: Change) -> None:
         if change.op is Op.DELETE:
@@ -106,7 +112,10 @@ class _Applier:
             spec = change.spec
             assert isinstance(spec, PermissionSpec)
             client = self.clients[change.owner]
-            permissions.grant(client, self.routes[spec.route], spec.methods, actor=self.actor)
+            # The file is declarative: a permission holds exactly the methods it lists.
+            permissions.grant(
+                client, self.routes[spec.route], spec.methods, actor=self.actor, exactly=True
+            )
         else:
             spec = change.spec
             assert isinstance(spec, RateLimitSpec)
@@ -126,6 +135,9 @@ class _Applier:
             clients.delete_client(target, actor=self.actor)
         elif change.noun is Noun.PERMISSION:
             permissions.revoke(target.client, target.route, actor=self.actor)
+        elif change.noun is Noun.CREDENTIAL:
+            # Revoked, not deleted: the row stays so the audit trail can still name it.
+            clients.revoke_credential(target, actor=self.actor)
         else:
             permissions.remove_rate_limit(target, actor=self.actor)
 
@@ -187,6 +199,7 @@ class _Applier:
             issued = clients.issue_hmac_secret(
                 client, label=spec.label, secret=spec.value, actor=self.actor
             )
+        self.warnings.extend(f"{spec.location}: {warning}" for warning in issued.warnings)
         if spec.value is None:
             self.generated.append(
                 GeneratedSecret(client.name, client.pk, spec.kind, spec.label, issued.plaintext)

@@ -1,7 +1,9 @@
 """Config file text -> plain data: YAML or JSON, with syntax errors located by line and column.
 
 Both parsers refuse a key repeated in one mapping; by default they keep the last one silently,
-which in a declarative file hides an edit.
+which in a declarative file hides an edit. YAML anchors and aliases are refused too: a few
+hundred bytes of nested aliases expand to gigabytes (the "billion laughs"), and a config file
+has no need for them.
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ from typing import Any
 
 import yaml
 
+from core.redaction import quote
 from permissions.configfile.spec import ConfigError, Issue
 
 FORMATS = ("yaml", "json")
+BARE_STAR_HINT = "a bare * starts a YAML alias: quote it, as in domain: '*'"
+NO_ALIASES = (
+    "anchors and aliases (&name, *name) are not allowed in a config file; write the value out "
+    f"({BARE_STAR_HINT})"
+)
 _SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 
 
@@ -40,7 +48,7 @@ def load(text: str, fmt: str) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         message = exc.problem or exc.context or "not valid YAML"
         if exc.context == "while scanning an alias":
-            message += " (a bare * starts a YAML alias: quote it, as in domain: '*')"
+            message += f" ({BARE_STAR_HINT})"
         raise ConfigError([Issue(where, message)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Issue("", f"not valid YAML: {exc}")]) from None
@@ -54,13 +62,20 @@ def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _DuplicateKey(f"the key {key!r} appears twice in one object")
+            raise _DuplicateKey(f"the key {quote(key)} appears twice in one object")
         result[key] = value
     return result
 
 
 class _Loader(yaml.SafeLoader):
-    """A SafeLoader that refuses a key repeated in one mapping."""
+    """A SafeLoader that refuses anchors, aliases and a key repeated in one mapping."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        # Refused before anything is composed: nothing an alias points to is ever built.
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(None, None, NO_ALIASES, event.start_mark)
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Hashable] = set()
@@ -69,7 +84,7 @@ class _Loader(yaml.SafeLoader):
             if isinstance(key, Hashable):
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"the key {key!r} appears twice", key_node.start_mark
+                        None, None, f"the key {quote(key)} appears twice", key_node.start_mark
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)

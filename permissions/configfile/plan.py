@@ -7,13 +7,13 @@ reads and never writes, so `--dry-run` and the real run print the same plan.
 
 Identities: a route is its normalised domain and pattern; a client its id when the file gives
 one, else its name (any case); a permission its (client, route); a rate limit its (client,
-route or none, window). A credential with a value is matched by that value; one without is
-matched by (kind, label), so applying a file twice generates nothing the second time.
+route or none, window); credentials as credentials.py matches them. With --prune, the
+credentials a client entry lists are its whole set: every other live credential of that client
+is revoked (kept as a revoked row, so the audit trail can name it).
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,9 +22,10 @@ from typing import Any
 from django.db.models import Model, Prefetch
 from django.utils import timezone
 
-from clients import encryption, keys
-from clients.models import Client, Credential
+from clients.models import Client
+from permissions.configfile.credentials import match_credentials
 from permissions.configfile.spec import (
+    SAME_PATHS,
     ClientSpec,
     Config,
     ConfigError,
@@ -38,6 +39,7 @@ from permissions.configfile.spec import (
 )
 from permissions.models import Permission, RateLimit
 from routes.models import Route
+from routes.patterns import canonical_pattern
 
 Spec = RouteSpec | ClientSpec | CredentialSpec | PermissionSpec | RateLimitSpec
 
@@ -130,6 +132,9 @@ class _Planner:
         self.now = timezone.now()
         self.file_routes = {spec.key: spec for spec in config.routes}
         self.db_routes = {_key(route): route for route in Route.objects.prefetch_related("methods")}
+        self.db_paths = {
+            (r.domain.lower(), r.canonical_pattern): r for r in self.db_routes.values()
+        }
         self.db_clients = list(
             Client.objects.prefetch_related(
                 "credentials",
@@ -148,7 +153,7 @@ class _Planner:
         self.plan_clients()
         # Deletions first, narrowest first: a revoked permission is its own audited change,
         # and nothing the file creates can collide with what it deletes.
-        nouns = [Noun.PERMISSION, Noun.RATE_LIMIT, Noun.CLIENT, Noun.ROUTE]
+        nouns = [Noun.PERMISSION, Noun.RATE_LIMIT, Noun.CREDENTIAL, Noun.CLIENT, Noun.ROUTE]
         deletions = sorted(self.deletions, key=lambda change: nouns.index(change.noun))
         writes = sorted(self.writes, key=lambda change: list(Noun).index(change.noun))
         return Plan(
@@ -191,6 +196,7 @@ class _Planner:
             row = self.db_routes.get(spec.key)
             label = route_label(spec.key)
             if row is None:
+                self.check_same_paths(spec)
                 self.write(
                     Change(Op.CREATE, Noun.ROUTE, label, format_rules(spec.method_map), spec)
                 )
@@ -208,6 +214,18 @@ class _Planner:
         for key, row in self.db_routes.items():
             if key not in self.config.named_routes:
                 self.leftover(Change(Op.DELETE, Noun.ROUTE, route_label(key), target=row))
+
+    def check_same_paths(self, spec: RouteSpec) -> None:
+        """A new route must not match the same paths as a database route that stays (one the
+        file names is a duplicate within the file; one it does not, --prune deletes first)."""
+        other = self.db_paths.get((spec.domain, canonical_pattern(spec.pattern)))
+        if other is not None and not self.prune:
+            described = f"route {other.pk} ({other}) in the database"
+            self.error(
+                f"{spec.location}.pattern",
+                f"{SAME_PATHS.format(other=described)}; write its pattern, or apply with --prune "
+                "to replace it",
+            )
 
     def route_rules(self, key: RouteKey, location: str) -> Mapping[str, str] | None:
         """The methods `key` will configure once applied; None when it cannot be told (after
@@ -284,25 +302,14 @@ class _Planner:
 
     def plan_credentials(self, spec: ClientSpec, row: Client | None) -> None:
         live = [c for c in row.credentials.all() if c.is_live(self.now)] if row else []
-        held: set[int] = set()
-        wanted: dict[tuple[str, str], list[CredentialSpec]] = {}
-        for cred in spec.credentials:
-            if cred.value is None:
-                wanted.setdefault((cred.kind, cred.label), []).append(cred)
-                continue
-            holder = next((c for c in live if c.pk not in held and _holds(c, cred)), None)
-            if holder is None:
-                self.create_credential(spec, cred, "imported")
-            else:
-                held.add(holder.pk)
-                self.unchanged += 1
-        # Entries without a value are satisfied by live credentials of their kind and label
-        # that no imported value claimed; only the shortfall is generated.
-        for (kind, label), entries in wanted.items():
-            have = sum(1 for c in live if c.pk not in held and (c.kind, c.label) == (kind, label))
-            self.unchanged += min(have, len(entries))
-            for cred in entries[have:]:
-                self.create_credential(spec, cred, "generated")
+        match = match_credentials(spec.credentials, live)
+        self.unchanged += len(match.kept)
+        for cred, how in match.missing:
+            self.create_credential(spec, cred, how)
+        for credential in match.unnamed:
+            label = f" [{credential.label}]" if credential.label else ""
+            subject = f"{spec.name} {credential.kind} {credential.prefix}{label}"
+            self.leftover(Change(Op.DELETE, Noun.CREDENTIAL, subject, "revoke", target=credential))
 
     def create_credential(self, spec: ClientSpec, cred: CredentialSpec, how: str) -> None:
         subject = f"{spec.name} {cred.kind}" + (f" [{cred.label}]" if cred.label else "")
@@ -361,14 +368,3 @@ class _Planner:
 def _rate_limit_subject(client: str, route: RouteKey | None, window: str) -> str:
     scope = route_label(route) if route else "all routes"
     return f"{client} per {window} on {scope}"
-
-
-def _holds(credential: Credential, spec: CredentialSpec) -> bool:
-    """Whether a live credential is the one `spec` imports (compared in constant time)."""
-    if credential.kind != spec.kind or spec.value is None:
-        return False
-    if credential.kind == Credential.Kind.API_KEY:
-        stored, given = credential.digest or "", keys.digest(spec.value)
-    else:
-        stored, given = encryption.unseal(credential.secret_encrypted), spec.value
-    return hmac.compare_digest(stored.encode(), given.encode())

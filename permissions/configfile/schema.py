@@ -15,8 +15,10 @@ from typing import Any
 
 from clients import keys
 from clients.models import CLIENT_NAME_REGEX, Client, Credential
+from core.redaction import SHORTEST_SECRET, describe, quote_short
 from permissions.configfile.loading import load
 from permissions.configfile.spec import (
+    SAME_PATHS,
     ClientSpec,
     Config,
     CredentialSpec,
@@ -32,6 +34,7 @@ from routes.models import Auth, Route
 from routes.patterns import (
     METHODS,
     PatternError,
+    canonical_pattern,
     normalize_domain,
     normalize_methods,
     parse_pattern,
@@ -49,6 +52,8 @@ VALUE_FIELDS = {Credential.Kind.API_KEY: "key", Credential.Kind.HMAC: "secret"}
 # PositiveIntegerField is a 32-bit integer on PostgreSQL.
 MAX_LIMIT = 2**31 - 1
 _REQUIRED = object()
+# How alike a value and a choice must be (difflib's ratio) for "did you mean" to name it.
+TYPO_SIMILARITY = 0.7
 
 
 def parse(text: str, fmt: str) -> tuple[Config, list[Issue]]:
@@ -63,22 +68,20 @@ def validate(data: Any) -> tuple[Config, list[Issue]]:
     return config, checker.issues
 
 
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+def _close_match(value: Any, choices: list[str] | tuple[str, ...]) -> str | None:
+    """The choice `value` is a typo of, if any (so the message can name the choice instead of
+    repeating the value). Twice as long as every choice is no typo, and is not compared."""
+    if not isinstance(value, str) or len(value) > 2 * max(len(choice) for choice in choices):
+        return None
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=TYPO_SIMILARITY)
+    return close[0] if close else None
 
 
 def _not_one_of(value: Any, choices: list[str] | tuple[str, ...]) -> str:
-    return f"{value!r} is not one of {', '.join(choices)}"
+    # Not quoted when long: a key pasted into `kind:` must not come back in the error.
+    message = f"{quote_short(value)} is not one of {', '.join(choices)}"
+    close = _close_match(value, choices)
+    return f"{message} (did you mean {close}?)" if close else message
 
 
 class _Checker:
@@ -96,15 +99,18 @@ class _Checker:
         top = self.fields(data, "", TOP_FIELDS)
         if top is None:
             return Config((), (), frozenset())
-        routes, named, seen = [], set(), {}
+        routes, named, seen, same_paths = [], set(), {}, {}
         for where, raw in self.entries(top, "routes", ""):
             key, route = self.route(where, raw)
             if key is None:
                 continue
-            if self.first(seen, key, where, f"duplicate of {{}} ({route_label(key)})"):
-                named.add(key)
-                if route is not None:
-                    routes.append(route)
+            if not self.first(seen, key, where, f"duplicate of {{}} ({route_label(key)})"):
+                continue
+            named.add(key)
+            paths = (key[0], canonical_pattern(key[1]))
+            message = SAME_PATHS.format(other="{}")
+            if self.first(same_paths, paths, where, message) and route is not None:
+                routes.append(route)
         clients, names, ids, api_keys = [], {}, {}, {}
         for where, raw in self.entries(top, "clients", ""):
             client = self.client(where, raw, api_keys)
@@ -132,13 +138,17 @@ class _Checker:
 
     def fields(self, value: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            self.error(where, f"must be a mapping with {', '.join(allowed)}, not {_kind_of(value)}")
+            self.error(where, f"must be a mapping with {', '.join(allowed)}, not {describe(value)}")
             return None
         for key in value:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f" (did you mean {close[0]}?)" if close else f"; use {', '.join(allowed)}"
-                self.error(self.at(where, key), f"unknown field{hint}")
+                close = _close_match(key, allowed)
+                hint = f" (did you mean {close}?)" if close else f"; use {', '.join(allowed)}"
+                if close is not None or len(str(key)) < SHORTEST_SECRET:
+                    self.error(self.at(where, key), f"unknown field{hint}")
+                else:
+                    # `- {kind: api_key, gk_...}` makes the key a field name: do not repeat it.
+                    self.error(where, f"unknown field {quote_short(key)}{hint}")
         return value
 
     def entries(self, container: dict[str, Any], name: str, where: str) -> list[tuple[str, Any]]:
@@ -147,7 +157,7 @@ class _Checker:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error(location, f"must be a list, not {_kind_of(value)}")
+            self.error(location, f"must be a list, not {describe(value)}")
             return []
         return [(f"{location}[{index}]", item) for index, item in enumerate(value)]
 
@@ -168,7 +178,7 @@ class _Checker:
             return default
         value = entry[name]
         if not isinstance(value, str):
-            self.error(location, f"must be a string, not {_kind_of(value)}")
+            self.error(location, f"must be a string, not {describe(value)}")
             return None
         if max_length is not None and len(value) > max_length:
             self.error(location, f"may be at most {max_length} characters long")
@@ -228,12 +238,12 @@ class _Checker:
         if raw is None:
             return ()
         if not isinstance(raw, dict):
-            self.error(where, f"must be a mapping like {{GET: api_key}}, not {_kind_of(raw)}")
+            self.error(where, f"must be a mapping like {{GET: api_key}}, not {describe(raw)}")
             return ()
         rules: dict[str, str] = {}
         for method, auth in raw.items():
-            location = self.at(where, method)
             name = method.upper() if isinstance(method, str) else method
+            location = self.at(where, name) if name in METHODS else where
             if name not in METHODS:
                 self.error(location, _not_one_of(method, METHODS))
             elif name in rules:
@@ -255,7 +265,7 @@ class _Checker:
         if name is not None and not re.fullmatch(CLIENT_NAME_REGEX, name):
             self.error(
                 self.at(where, "name"),
-                f"{name!r}: a client name starts with a letter or digit and holds only "
+                "a client name starts with a letter or digit and holds only "
                 "letters, digits, '.', '_' and '-'",
             )
             name = None
@@ -285,7 +295,7 @@ class _Checker:
         try:
             return uuid.UUID(text)
         except ValueError:
-            self.error(self.at(where, "id"), f"{text!r} is not a UUID")
+            self.error(self.at(where, "id"), f"{quote_short(text)} is not a UUID")
             return None
 
     def credentials(

@@ -14,6 +14,11 @@ from core.errors import GatekeeperError
 
 # A route's identity: (normalised domain, pattern).
 RouteKey = tuple[str, str]
+# Two routes on one domain whose patterns differ only in placeholder names (Route's canonical
+# pattern): the second could never match.
+SAME_PATHS = (
+    "matches the same paths as {other}: placeholders match any segment whatever their names"
+)
 
 
 def route_label(key: RouteKey) -> str:

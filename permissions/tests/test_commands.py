@@ -33,9 +33,27 @@ def run(*args: str) -> str:
 def test_grant_prints_one_line_and_audits_the_operator(acme, data_route):
     out = run("grant", "--client", "ACME", "--pattern", "/api/data/*", "--methods", "post,GET")
 
-    assert out == "Granted acme GET, POST on */api/data/*\n"
+    assert out == "Granted acme GET, POST on */api/data/* (all it holds there: GET, POST)\n"
     assert Permission.objects.get().methods == "GET,POST"
     assert AuditEvent.objects.get(action="permission.granted").actor.startswith("cli:")
+
+
+def test_grant_adds_to_what_the_client_holds(acme, data_route):
+    run("grant", "--client", "acme", "--pattern", "/api/data/*", "--methods", "GET")
+    out = run("grant", "--client", "acme", "--pattern", "/api/data/*", "--methods", "POST")
+
+    assert out == "Granted acme POST on */api/data/* (all it holds there: GET, POST)\n"
+    assert Permission.objects.get().methods == "GET,POST"
+
+
+def test_grant_exactly_replaces_what_the_client_holds(acme, data_route):
+    run("grant", "--client", "acme", "--pattern", "/api/data/*", "--methods", "GET,POST")
+    out = run(
+        "grant", "--client", "acme", "--pattern", "/api/data/*", "--methods", "POST", "--exactly"
+    )
+
+    assert out == "Granted acme exactly POST on */api/data/* (all it holds there: POST)\n"
+    assert Permission.objects.get().methods == "POST"
 
 
 def test_grant_finds_the_client_by_id_and_the_route_by_domain(acme):
@@ -61,7 +79,8 @@ def test_grant_dry_run_changes_nothing(acme, data_route):
         "grant", "--client", "acme", "--pattern", "/api/data/*", "--methods", "GET", "--dry-run"
     )
 
-    assert "Granted acme GET on */api/data/*" in out
+    assert "Would grant acme GET on */api/data/*" in out
+    assert "Granted" not in out
     assert "Dry run" in out
     assert not Permission.objects.exists()
     assert not AuditEvent.objects.exists()
@@ -92,7 +111,7 @@ def test_revoke_some_methods_then_all(acme, data_route):
     PermissionFactory(client=acme, route=data_route, methods="GET,POST")
 
     out = run("revoke", "--client", "acme", "--pattern", "/api/data/*", "--methods", "POST")
-    assert out == "acme keeps GET on */api/data/*\n"
+    assert out == "Revoked POST of acme on */api/data/* (GET left)\n"
     assert Permission.objects.get().methods == "GET"
 
     out = run("revoke", "--client", "acme", "--pattern", "/api/data/*")

@@ -79,7 +79,7 @@ def test_apply_creates_what_the_file_names_through_the_audited_services(apply):
         "+ credential acme api_key (generated)",
         "+ permission acme */api/data/* (GET, POST)",
         "+ rate limit acme per minute on all routes (limit 100)",
-        "5 created, 0 updated, 0 deleted, 0 unchanged",
+        "Applied: 5 created, 0 updated, 0 deleted, 0 unchanged",
     ]
     route = Route.objects.get()
     assert (route.service_name, route.method_rules()) == (
@@ -126,7 +126,7 @@ def test_dry_run_prints_the_diff_changes_nothing_and_shows_no_secret(apply):
 
     assert "+ credential acme api_key (generated)" in out
     assert out.endswith(
-        "5 created, 0 updated, 0 deleted, 0 unchanged\nDry run: nothing was changed.\n"
+        "Would apply: 5 created, 0 updated, 0 deleted, 0 unchanged\nDry run: nothing was changed.\n"
     )
     assert "gk_" not in out
     assert database_state() == before
@@ -152,7 +152,7 @@ def test_the_diff_shows_each_created_updated_and_deleted_object(apply):
         "- route */api/old/*",
         "+ route */api/x (GET:api_key)",
         "~ client acme: status active -> suspended",
-        "1 created, 1 updated, 2 deleted, 0 unchanged",
+        "Applied: 1 created, 1 updated, 2 deleted, 0 unchanged",
     ]
     acme.refresh_from_db()
     assert acme.status == "suspended"
@@ -180,7 +180,7 @@ def test_permission_and_rate_limit_changes_replace_the_old_values(apply):
     assert out.splitlines() == [
         "~ permission acme */api/data/*: methods GET, POST -> GET",
         "~ rate limit acme per minute on all routes: limit 100 -> 250",
-        "0 created, 2 updated, 0 deleted, 3 unchanged",
+        "Applied: 0 created, 2 updated, 0 deleted, 3 unchanged",
     ]
     assert Permission.objects.get().methods == "GET"
     assert RateLimit.objects.get().limit == 250
@@ -197,15 +197,15 @@ def test_without_prune_unnamed_objects_are_left_alone_and_counted(apply):
     out = apply(FULL)
 
     assert out == (
-        "No changes.\n4 object(s) the file does not name were left alone (--prune deletes them).\n"
+        "No changes.\nLeft alone 4 object(s) the file does not name (--prune deletes them).\n"
     )
     assert (Route.objects.count(), Client.objects.count(), Permission.objects.count()) == (2, 2, 2)
 
 
-def test_prune_deletes_unnamed_objects_but_never_credentials_of_kept_clients(apply):
+def test_prune_deletes_unnamed_objects_and_revokes_unlisted_credentials(apply):
     apply(FULL)
     acme = Client.objects.get(name="acme")
-    ApiKeyFactory(client=acme, label="rotated-by-hand")
+    by_hand = ApiKeyFactory(client=acme, label="rotated-by-hand")
     extra = route_with_methods("GET", pattern="/api/extra")
     PermissionFactory(client=acme, route=extra, methods="GET")
     RateLimitFactory(client=acme, window="day", limit=5000)
@@ -216,15 +216,22 @@ def test_prune_deletes_unnamed_objects_but_never_credentials_of_kept_clients(app
     assert out.splitlines() == [
         "- permission acme */api/extra",
         "- rate limit acme per day on all routes",
+        f"- credential acme api_key {by_hand.prefix} [rotated-by-hand] (revoke)",
         "- client bystander",
         "- route */api/extra",
-        "0 created, 0 updated, 4 deleted, 5 unchanged",
+        "Applied: 0 created, 0 updated, 5 deleted, 5 unchanged",
     ]
     assert list(Client.objects.values_list("name", flat=True)) == ["acme"]
+    # Revoked, not deleted: the audit trail can still name it.
     assert acme.credentials.count() == 2
-    assert {"permission.revoked", "ratelimit.removed", "client.deleted", "route.deleted"} <= set(
-        AuditEvent.objects.values_list("action", flat=True)
-    )
+    assert list(acme.credentials.live()) == [acme.credentials.get(label="")]
+    assert {
+        "permission.revoked",
+        "ratelimit.removed",
+        "credential.revoked",
+        "client.deleted",
+        "route.deleted",
+    } <= set(AuditEvent.objects.values_list("action", flat=True))
 
 
 def test_an_id_that_exists_under_another_name_renames_that_client(apply):
@@ -253,7 +260,7 @@ def test_an_imported_api_key_is_stored_as_its_digest_and_imported_once(apply):
 
     assert "+ credential legacy api_key (imported)" in first
     assert "LEGACY-abc-123456" not in first
-    assert Credential.objects.get().digest == keys.digest("LEGACY-abc-123456")
+    assert Credential.objects.get().digest == keys.peppered_digest("LEGACY-abc-123456")
     assert apply(text) == "No changes.\n"
 
 

@@ -64,12 +64,12 @@ ROUTE = "routes:\n  - {pattern: /api/data/*, methods: {GET: api_key, POST: hmac}
         ),
         (
             "routes:\n  - {pattern: /x, methods: {GET: apikey}}",
-            "routes[0].methods.GET: 'apikey' is not one of public, api_key, hmac, any",
+            "routes[0].methods.GET: 'apikey' is not one of public, api_key, hmac, any "
+            "(did you mean api_key?)",
         ),
         (
             "routes:\n  - {pattern: /x, methods: {FETCH: public}}",
-            "routes[0].methods.FETCH: 'FETCH' is not one of GET, HEAD, POST, PUT, PATCH, "
-            "DELETE, OPTIONS",
+            "routes[0].methods: 'FETCH' is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
         ),
         (
             "routes:\n  - {pattern: /x, methods: [GET]}",
@@ -80,7 +80,7 @@ ROUTE = "routes:\n  - {pattern: /api/data/*, methods: {GET: api_key, POST: hmac}
         ("rutes: []", "rutes: unknown field (did you mean routes?)"),
         (
             "clients:\n  - {name: 'acme corp'}",
-            "clients[0].name: 'acme corp': a client name starts with a letter or digit and "
+            "clients[0].name: a client name starts with a letter or digit and "
             "holds only letters, digits, '.', '_' and '-'",
         ),
         ("clients:\n  - {status: active}", "clients[0].name: this field is required"),
@@ -96,7 +96,9 @@ ROUTE = "routes:\n  - {pattern: /api/data/*, methods: {GET: api_key, POST: hmac}
         ),
         (
             "clients:\n  - {name: a, credentials: [{kind: password}]}",
-            "clients[0].credentials[0].kind: 'password' is not one of api_key, hmac",
+            # Long enough to be a key pasted into the wrong field: not repeated.
+            "clients[0].credentials[0].kind: a value of 8 characters (not shown) is not one of "
+            "api_key, hmac",
         ),
         (
             "clients:\n  - {name: a, credentials: [{kind: api_key, key: short}]}",
@@ -108,8 +110,8 @@ ROUTE = "routes:\n  - {pattern: /api/data/*, methods: {GET: api_key, POST: hmac}
             "clients[1].credentials[0]: the same key as clients[0].credentials[0]",
         ),
         (
-            "clients:\n  - {name: a}\n  - {name: b, rate_limits: [{limit: 5, window: fortnight}]}",
-            "clients[1].rate_limits[0].window: 'fortnight' is not one of second, minute, hour, day",
+            "clients:\n  - {name: a}\n  - {name: b, rate_limits: [{limit: 5, window: week}]}",
+            "clients[1].rate_limits[0].window: 'week' is not one of second, minute, hour, day",
         ),
         (
             "clients:\n  - {name: a, rate_limits: [{limit: 0, window: day}]}",
@@ -173,8 +175,8 @@ def test_every_problem_is_reported_in_one_round():
           - {pattern: /api/x}
         clients:
           - name: acme
-            status: sleeping
-            rate_limits: [{limit: 5, window: fortnight}]
+            status: asleep
+            rate_limits: [{limit: 5, window: week}]
             permissions:
               - {pattern: /api/x, methods: [GET, DELETE]}
               - {pattern: /gone, methods: [GET]}
@@ -184,8 +186,8 @@ def test_every_problem_is_reported_in_one_round():
     assert found == [
         "routes[0].servce: unknown field (did you mean service?)",
         "routes[1]: duplicate of routes[0] (*/api/x)",
-        "clients[0].status: 'sleeping' is not one of active, suspended, revoked",
-        "clients[0].rate_limits[0].window: 'fortnight' is not one of second, minute, hour, day",
+        "clients[0].status: 'asleep' is not one of active, suspended, revoked",
+        "clients[0].rate_limits[0].window: 'week' is not one of second, minute, hour, day",
         "clients[0].permissions[0].methods: DELETE is not configured on route */api/x",
         "clients[0].permissions[1]: route */gone is neither in the file nor in the database",
     ]
@@ -196,13 +198,13 @@ def test_a_broken_route_entry_does_not_also_make_its_permissions_dangling():
     found = problems(
         """
         routes:
-          - {pattern: /api/x, methods: {GET: nonsense}}
+          - {pattern: /api/x, methods: {GET: bogus}}
         clients:
           - {name: a, permissions: [{pattern: /api/x, methods: [GET]}]}
         """
     )
 
-    assert found == ["routes[0].methods.GET: 'nonsense' is not one of public, api_key, hmac, any"]
+    assert found == ["routes[0].methods.GET: 'bogus' is not one of public, api_key, hmac, any"]
 
 
 @pytest.mark.django_db
@@ -356,7 +358,7 @@ def test_the_command_lists_every_problem_exits_2_and_changes_nothing(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(
         ROUTE + "  - {pattern: /api/new, methods: {GET: nope}}\n"
-        "clients:\n  - {name: acme, rate_limits: [{limit: 1, window: fortnight}]}\n"
+        "clients:\n  - {name: acme, rate_limits: [{limit: 1, window: week}]}\n"
     )
 
     with pytest.raises(CommandError) as caught:
@@ -366,7 +368,7 @@ def test_the_command_lists_every_problem_exits_2_and_changes_nothing(tmp_path):
     assert str(caught.value) == (
         f"{path}: 2 problems; nothing was changed.\n"
         "  routes[1].methods.GET: 'nope' is not one of public, api_key, hmac, any\n"
-        "  clients[0].rate_limits[0].window: 'fortnight' is not one of second, minute, hour, day"
+        "  clients[0].rate_limits[0].window: 'week' is not one of second, minute, hour, day"
     )
     assert not Route.objects.exists()
     assert not Client.objects.exists()

@@ -45,15 +45,32 @@ def test_grant_stores_methods_in_canonical_order_and_audits(acme, data_route):
     }
 
 
-def test_grant_replaces_the_methods_of_an_existing_permission(acme, data_route):
-    first = services.grant(acme, data_route, ["GET", "POST"], actor=ALICE)
+def test_grant_adds_to_the_methods_a_client_already_holds(acme, data_route):
+    first = services.grant(acme, data_route, ["GET"], actor=ALICE)
     second = services.grant(acme, data_route, ["DELETE"], actor=ALICE)
 
     assert second.pk == first.pk
+    assert Permission.objects.get().methods == "GET,DELETE"
+    latest = AuditEvent.objects.filter(action="permission.granted").latest("id")
+    assert latest.detail["methods"] == ["GET", "DELETE"]
+    assert latest.detail["previous"] == ["GET"]
+
+
+def test_grant_exactly_replaces_the_methods_of_an_existing_permission(acme, data_route):
+    services.grant(acme, data_route, ["GET", "POST"], actor=ALICE)
+    services.grant(acme, data_route, ["DELETE"], actor=ALICE, exactly=True)
+
     assert Permission.objects.get().methods == "DELETE"
     latest = AuditEvent.objects.filter(action="permission.granted").latest("id")
-    assert latest.detail["methods"] == ["DELETE"]
     assert latest.detail["previous"] == ["GET", "POST"]
+
+
+def test_granting_held_methods_changes_nothing(acme, data_route):
+    services.grant(acme, data_route, ["GET", "POST"], actor=ALICE)
+    services.grant(acme, data_route, ["post"], actor=ALICE)
+
+    assert Permission.objects.get().methods == "GET,POST"
+    assert AuditEvent.objects.filter(action="permission.granted").count() == 1
 
 
 def test_granting_the_same_methods_again_writes_no_audit_row(acme, data_route):

@@ -60,9 +60,9 @@ def test_create_route_dry_run_changes_nothing():
         (["--pattern=/api/data/"], "pattern: Leave out the trailing '/'"),
         (["--pattern=/api/x", "--domain=api..example.com"], "domain: "),
         (["--pattern=/api/x", "--method=FETCH"], "methods: 'FETCH' is not a method"),
-        (["--pattern=/api/x", "--method=GET:root"], "methods: 'root' is not an auth"),
+        (["--pattern=/api/x", "--method=GET:root"], "methods: GET: 'root' is not an auth"),
         (["--pattern=/api/x", "--method=GET", "--method=get:hmac"], "GET is given twice"),
-        (["--pattern=/api/taken"], "A route with this domain and pattern already exists."),
+        (["--pattern=/api/taken"], "A route with this domain and pattern already exists: route"),
     ],
 )
 def test_create_route_refuses_bad_input_in_one_line(args, message):
@@ -101,6 +101,7 @@ def test_list_routes_filters_by_domain_and_speaks_json():
             "service": "",
             "description": "",
             "methods": {"DELETE": "hmac"},
+            "shadowed_by": [],
         }
     ]
 
@@ -137,10 +138,10 @@ def test_delete_route_dry_run_keeps_the_route():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--pattern=/api/x"], "no route */api/x"),
+        (["--pattern=/api/x"], "no route '*/api/x'"),
         (
             ["--domain=api.example.com", "--pattern=/api/data/*"],
-            "no route api.example.com/api/data/*",
+            "no route 'api.example.com/api/data/*'",
         ),
         (["--id=999999"], "no route with id 999999"),
         ([], "name the route with --id, or with --pattern (and --domain)"),

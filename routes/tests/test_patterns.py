@@ -173,7 +173,7 @@ def test_methods_normalise_to_canonical_order(methods, normalized):
         ([], "At least one method is required"),
         ("", "At least one method is required"),
         (["GET", "FETCH"], "'FETCH' is not a method"),
-        (["GET", 1], "1 is not a method"),
+        (["GET", 1], "a number is not a method"),
         ({"GET": "api_key"}, "Methods are a list"),
     ],
 )

@@ -71,7 +71,10 @@ def test_a_route_without_methods_is_allowed():
         ({"pattern": "/api/users/"}, {"pattern": "trailing '/'"}),
         ({"domain": "a b", "pattern": "api"}, {"domain": "found ' '", "pattern": "starts with"}),
         ({"methods": {"FETCH": "api_key"}}, {"methods": "'FETCH' is not a method"}),
-        ({"methods": {"GET": "password"}}, {"methods": "'password' is not an auth requirement"}),
+        (
+            {"methods": {"GET": "root"}},
+            {"methods": "GET: 'root' is not an auth requirement"},
+        ),
         ({"methods": {"GET": "public", "get": "hmac"}}, {"methods": "GET is given twice"}),
         (
             {"pattern": "/api/x;y", "methods": {"GET": "nope"}},
@@ -143,7 +146,7 @@ def test_an_update_that_changes_nothing_is_not_saved_or_audited():
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"pattern": "/api/other"}, "__all__"),
+        ({"pattern": "/api/other"}, "pattern"),
         ({"pattern": "/a//b"}, "pattern"),
         ({"domain": "*.*"}, "domain"),
     ],
@@ -264,7 +267,7 @@ def test_get_route_says_which_route_is_missing(domain, pattern):
     new_route("/api/x", domain="api.example.com")
     with pytest.raises(NotFound) as caught:
         get_route(domain, pattern)
-    assert str(caught.value) == f"no route {domain}{pattern}"
+    assert str(caught.value) == f"no route '{domain}{pattern}'"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -55,11 +55,10 @@ class Command(GatekeeperCommand):
         # as the real thing.
         prune = self._count if options["dry_run"] else self._delete
         deleted = {trail: prune(trail, cutoff, batch_size) for trail in trails}
-        verb = "Would delete" if options["dry_run"] else "Deleted"
         summary = ", ".join(f"{count} {trail}" for trail, count in deleted.items())
         self.stdout.write(
             self.style.SUCCESS(
-                f"{verb} {summary} older than {format_duration(older_than)} "
+                f"{self.did('delete')} {summary} older than {format_duration(older_than)} "
                 f"(before {cutoff:%Y-%m-%d %H:%M:%S %Z})."
             )
         )

@@ -77,9 +77,11 @@ class Command(GatekeeperCommand):
             if secret is not None:
                 imported.append(issue_hmac_secret(client, actor=self.actor, secret=secret))
         self.stdout.write(
-            self.style.SUCCESS(f"Created client {client} (id {client.pk}, {client.status}).")
+            self.style.SUCCESS(
+                f"{self.did('create')} client {client} (id {client.pk}, {client.status})."
+            )
         )
         for issued in generated:
             report_issued(self, issued, show_secret=show)
         for issued in imported:
-            report_issued(self, issued, show_secret=False, verb="Imported")
+            report_issued(self, issued, show_secret=False, verb="import")

@@ -24,5 +24,7 @@ class Command(GatekeeperCommand):
         credentials = client.credentials.count()
         delete_client(client, actor=self.actor)
         self.stdout.write(
-            self.style.SUCCESS(f"Deleted client {client} and its {credentials} credential(s).")
+            self.style.SUCCESS(
+                f"{self.did('delete')} client {client} and its {credentials} credential(s)."
+            )
         )

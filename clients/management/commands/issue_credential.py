@@ -4,7 +4,7 @@ import getpass
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from clients.models import Credential
@@ -22,17 +22,19 @@ def read_stdin_value(options: dict[str, Any], what: str) -> str:
 
 
 def report_issued(
-    command: BaseCommand, issued: IssuedSecret, *, show_secret: bool, verb: str = "Issued"
+    command: GatekeeperCommand, issued: IssuedSecret, *, show_secret: bool, verb: str = "issue"
 ) -> None:
     """One line about the credential, then the plaintext once with a warning when shown."""
     credential = issued.credential
     expires = credential.expires_at.isoformat() if credential.expires_at else "never"
     command.stdout.write(
         command.style.SUCCESS(
-            f"{verb} {credential.get_kind_display()} {credential.prefix} for "
+            f"{command.did(verb)} {credential.get_kind_display()} {credential.prefix} for "
             f"{credential.client} (credential id {credential.pk}, expires {expires})."
         )
     )
+    for warning in issued.warnings:
+        command.stdout.write(command.style.WARNING(warning))
     if show_secret:
         command.stdout.write(issued.plaintext)
         command.stdout.write(
@@ -40,8 +42,8 @@ def report_issued(
         )
     for old in issued.retiring:
         command.stdout.write(
-            f"Older {old.get_kind_display()} {old.prefix} keeps working until "
-            f"{old.expires_at.isoformat()}."
+            f"{command.did('leave')} the older {old.get_kind_display()} {old.prefix} working "
+            f"until {old.expires_at.isoformat()}."
         )
 
 
@@ -97,5 +99,5 @@ class Command(GatekeeperCommand):
             self,
             issued,
             show_secret=imported is None and not options["dry_run"],
-            verb="Imported" if imported is not None else "Issued",
+            verb="import" if imported is not None else "issue",
         )

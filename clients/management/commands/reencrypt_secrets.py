@@ -16,7 +16,7 @@ class Command(GatekeeperCommand):
 
     def run(self, *args: Any, **options: Any) -> None:
         count = reencrypt_hmac_secrets(actor=self.actor, progress=self._progress)
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} HMAC secret(s)."))
+        self.stdout.write(self.style.SUCCESS(f"{self.did('re-encrypt')} {count} HMAC secret(s)."))
 
     def _progress(self, done: int) -> None:
         if done % REENCRYPT_BATCH == 0:

@@ -24,5 +24,7 @@ class Command(GatekeeperCommand):
         credential = get_credential(prefix=options["prefix"], pk=options["pk"])
         revoked = revoke_credential(credential, actor=self.actor)
         self.stdout.write(
-            self.style.SUCCESS(f"Revoked {revoked} (id {revoked.pk}) of {revoked.client}.")
+            self.style.SUCCESS(
+                f"{self.did('revoke')} {revoked} (id {revoked.pk}) of {revoked.client}."
+            )
         )

@@ -27,4 +27,8 @@ class Command(GatekeeperCommand):
         if before == updated.status:
             self.stdout.write(f"{updated} is already {updated.status}.")
         else:
-            self.stdout.write(self.style.SUCCESS(f"{updated}: {before} -> {updated.status}."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{self.did('set')} the status of {updated}: {before} -> {updated.status}."
+                )
+            )

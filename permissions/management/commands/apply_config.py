@@ -22,7 +22,8 @@ class Command(GatekeeperCommand):
     help = (
         "Make the database match a YAML or JSON config file: create and update the routes, "
         "clients, credentials, permissions and rate limits it names. Objects it does not name "
-        "are left alone, unless --prune is given (credentials are never pruned). The file is "
+        "are left alone, unless --prune is given; then the credentials a client entry lists are "
+        "all it keeps, and its other live credentials are revoked. The file is "
         "checked in full first and every problem is listed (exit status 2). The changes are "
         "applied in one transaction: all of them or none. Credentials the file lists without a "
         "value are generated once and printed once."
@@ -40,7 +41,7 @@ class Command(GatekeeperCommand):
             "--prune",
             action="store_true",
             help="Also delete the routes, clients, permissions and rate limits the file does "
-            "not name.",
+            "not name, and revoke the live credentials of its clients that it does not list.",
         )
 
     def run(self, *args: Any, **options: Any) -> None:
@@ -59,7 +60,7 @@ class Command(GatekeeperCommand):
                 f"{path}: {problems}; nothing was changed.\n{lines}",
                 returncode=INVALID_FILE,
             ) from exc
-        self.report(applied, dry_run=options["dry_run"])
+        self.report(applied)
 
     def read(self, path: str) -> str:
         if path == "-":
@@ -72,24 +73,27 @@ class Command(GatekeeperCommand):
         except UnicodeDecodeError as exc:
             raise CommandError(f"Cannot read {path}: it is not UTF-8 text.") from exc
 
-    def report(self, applied: Applied, *, dry_run: bool) -> None:
+    def report(self, applied: Applied) -> None:
         plan = applied.plan
         styles = {Op.CREATE: self.style.SUCCESS, Op.UPDATE: self.style.WARNING}
         for change in plan.changes:
             self.stdout.write(str(change), styles.get(change.op, self.style.ERROR))
         if plan.changes:
             self.stdout.write(
-                f"{plan.count(Op.CREATE)} created, {plan.count(Op.UPDATE)} updated, "
-                f"{plan.count(Op.DELETE)} deleted, {plan.unchanged} unchanged"
+                f"{self.did('apply')}: {plan.count(Op.CREATE)} created, "
+                f"{plan.count(Op.UPDATE)} updated, {plan.count(Op.DELETE)} deleted, "
+                f"{plan.unchanged} unchanged"
             )
         else:
             self.stdout.write("No changes.")
         if plan.left_alone:
             self.stdout.write(
-                f"{plan.left_alone} object(s) the file does not name were left alone "
+                f"{self.did('leave')} alone {plan.left_alone} object(s) the file does not name "
                 "(--prune deletes them)."
             )
-        if applied.generated and not dry_run:
+        for warning in applied.warnings:
+            self.stdout.write(self.style.WARNING(warning))
+        if applied.generated and not self.dry_run:
             self.stdout.write(
                 self.style.WARNING(
                     "Generated credentials: each secret below is shown only now and cannot be "

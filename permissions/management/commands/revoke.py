@@ -8,6 +8,7 @@ from clients.services import get_client
 from core.commands import GatekeeperCommand
 from permissions.management.arguments import add_permission_arguments
 from permissions.services import revoke
+from routes.patterns import normalize_methods
 from routes.services import get_route
 
 
@@ -30,7 +31,9 @@ class Command(GatekeeperCommand):
         route = get_route(options["domain"], options["pattern"])
         left = revoke(client, route, methods=options["methods"], actor=self.actor)
         if left is None:
-            message = f"Revoked every method of {client} on {route}"
+            message = f"{self.did('revoke')} every method of {client} on {route}"
         else:
-            message = f"{client} keeps {', '.join(left.method_list)} on {route}"
+            taken = ", ".join(normalize_methods(options["methods"]))
+            kept = ", ".join(left.method_list)
+            message = f"{self.did('revoke')} {taken} of {client} on {route} ({kept} left)"
         self.stdout.write(self.style.SUCCESS(message))

@@ -44,9 +44,9 @@ class Command(GatekeeperCommand):
         if options["remove"]:
             rate_limit = get_rate_limit(client, window=options["window"], route=route)
             remove_rate_limit(rate_limit, actor=self.actor)
-            self.stdout.write(self.style.SUCCESS(f"Removed {rate_limit}"))
+            self.stdout.write(self.style.SUCCESS(f"{self.did('remove')} {rate_limit}"))
             return
         rate_limit = set_rate_limit(
             client, limit=options["limit"], window=options["window"], route=route, actor=self.actor
         )
-        self.stdout.write(self.style.SUCCESS(f"Set {rate_limit}"))
+        self.stdout.write(self.style.SUCCESS(f"{self.did('set')} {rate_limit}"))

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from core.commands import GatekeeperCommand
+from core.redaction import quote_short
 from routes.models import Auth
 from routes.services import create_route
 
@@ -14,7 +15,7 @@ def method_rule(text: str) -> tuple[str, str]:
     """argparse `type=` for METHOD[:AUTH]; the service validates the names."""
     method, _, auth = text.partition(":")
     if not method:
-        raise argparse.ArgumentTypeError(f"{text!r} is not METHOD or METHOD:AUTH")
+        raise argparse.ArgumentTypeError(f"{quote_short(text)} is not METHOD or METHOD:AUTH")
     return method, auth or Auth.API_KEY.value
 
 
@@ -69,8 +70,7 @@ class Command(GatekeeperCommand):
             methods=methods,
             actor=self.actor,
         )
-        summary = f"{route} ({describe_rules(route.method_rules())})"
-        if options["dry_run"]:
-            self.stdout.write(f"Would create route {summary}")
-        else:
-            self.stdout.write(self.style.SUCCESS(f"Created route {route.pk} {summary}"))
+        # A dry run's id belongs to a row that is rolled back: do not show it.
+        label = str(route) if self.dry_run else f"{route.pk} {route}"
+        summary = f"{label} ({describe_rules(route.method_rules())})"
+        self.stdout.write(self.style.SUCCESS(f"{self.did('create')} route {summary}"))

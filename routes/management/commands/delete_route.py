@@ -26,10 +26,7 @@ class Command(GatekeeperCommand):
         route = self._route(options["id"], options["domain"], options["pattern"])
         label = f"{route.pk} {route}"
         delete_route(route, actor=self.actor)
-        if options["dry_run"]:
-            self.stdout.write(f"Would delete route {label}")
-        else:
-            self.stdout.write(self.style.SUCCESS(f"Deleted route {label}"))
+        self.stdout.write(self.style.SUCCESS(f"{self.did('delete')} route {label}"))
 
     def _route(self, route_id: int | None, domain: str, pattern: str | None) -> Route:
         if (route_id is None) == (pattern is None):
