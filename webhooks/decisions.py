@@ -38,9 +38,10 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from prometheus_client import Counter
 
-from authz.audit_spool import Spool, close_connection
+from authz.audit_spool import Spool
 from authz.engine import Decision
 from authz.reasons import Detail, Reason
+from authz.spool_writer import SpoolWriter
 from clients.models import Credential
 from webhooks import outbox, payloads
 from webhooks.models import EventType
@@ -113,8 +114,10 @@ def _row(event_type: str, client_id: str, client_name: str, now: float, data: di
     }
 
 
-class DecisionWatcher:
+class DecisionWatcher(SpoolWriter):
     """One per decision process: the observer (`__call__`) and its background thread."""
+
+    stop_drain_seconds = STOP_DRAIN_SECONDS
 
     def __init__(
         self,
@@ -125,23 +128,24 @@ class DecisionWatcher:
         window: int,
         flush_interval: float = FLUSH_INTERVAL,
     ) -> None:
-        self.spool = SignalSpool(
-            spool_dir, capacity=SPOOL_CAPACITY, to_record=_signal, on_drop=SIGNALS_DROPPED.inc
+        super().__init__(
+            SignalSpool(
+                spool_dir, capacity=SPOOL_CAPACITY, to_record=_signal, on_drop=SIGNALS_DROPPED.inc
+            ),
+            interval=flush_interval,
+            name="gk-webhook-handoff",
+            what="webhook events",
+            log=log,
         )
-        self._interval = interval
+        self._signal_interval = interval
         self._threshold = failures
         self._window = window
-        self._flush_interval = flush_interval
         self._next: dict[tuple[str, str], float] = {}
         # Failures per client since the last flush; counted into the window of the flush
         # (a failure within half a second of a window's end may count in the next one).
         self._tally: dict[str, int] = {}
         self._names: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._failing = False
         self._count_failing = False
 
     # --- the request path ----------------------------------------------------------------
@@ -187,7 +191,7 @@ class DecisionWatcher:
                 return False
             if len(self._next) >= MAX_TRACKED:
                 self._next.clear()
-            self._next[key] = now + self._interval
+            self._next[key] = now + self._signal_interval
         return True
 
     # --- the background thread -----------------------------------------------------------
@@ -230,50 +234,6 @@ class DecisionWatcher:
             return 0
         self._count_failing = False
         return total
-
-    def start(self) -> None:
-        if self._thread is None and not self._stopped.is_set():
-            self._thread = threading.Thread(
-                target=self._run, name="gk-webhook-handoff", daemon=True
-            )
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Hand on what can be handed on within a few seconds; the rest stays in the spool."""
-        self._stopped.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(STOP_DRAIN_SECONDS + 1)
-        self.spool.close()
-
-    def _run(self) -> None:
-        self._cycle()
-        while not self._stopped.is_set():
-            self._wake.wait(self._flush_interval)
-            self._wake.clear()
-            self._cycle()
-        deadline = time.monotonic() + STOP_DRAIN_SECONDS
-        while self.spool.pending and time.monotonic() < deadline and self._cycle():
-            pass
-
-    def _cycle(self) -> bool:
-        try:
-            self.flush()
-        except Exception as exc:
-            if not self._failing:
-                self._failing = True
-                log.warning(
-                    "webhook events cannot be handed on (%s); they wait in the spool",
-                    type(exc).__name__,
-                )
-            return False
-        finally:
-            close_connection()
-        if self._failing:
-            self._failing = False
-            log.warning("webhook events are handed on again")
-        return True
 
 
 _lock = threading.Lock()
