@@ -29,6 +29,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from clients.encryption import EncryptionError
 from core.actor import Actor
 from webhooks import metrics, payloads, services, signing, transport
 from webhooks.destinations import RefusedDestination, display_url
@@ -52,6 +53,7 @@ class Outcome(enum.StrEnum):
     TIMEOUT = "timeout"
     UNREACHABLE = "unreachable"  # DNS, connection, TLS, a broken answer
     REFUSED = "refused"  # the address is not one webhooks may go to
+    UNSIGNED = "unsigned"  # the endpoint's secret cannot be decrypted (GATEKEEPER_SECRET_KEYS)
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,12 @@ def send(delivery: Delivery, *, timeout: float) -> Attempt:
     event, endpoint = delivery.event, delivery.endpoint
     body = payloads.body(event.message_id, event.type, event.created_at, event.data)
     now = timezone.now()
-    headers = signing.headers(
-        endpoint.signing_secrets(now), event.message_id, int(now.timestamp()), body
-    )
+    try:
+        secrets = endpoint.signing_secrets(now)
+    except EncryptionError as exc:
+        # Nothing goes out unsigned; clients.E001/E002 say what is wrong with the keys.
+        return Attempt(Outcome.UNSIGNED, error=str(exc))
+    headers = signing.headers(secrets, event.message_id, int(now.timestamp()), body)
     try:
         response = transport.post(endpoint.url, body, headers, timeout=timeout)
     except RefusedDestination as exc:

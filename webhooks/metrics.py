@@ -19,7 +19,7 @@ DELIVERIES = Counter(
     "gatekeeper_webhook_deliveries",
     "Webhook delivery attempts by outcome: delivered, rejected (an error status), redirected "
     "(not followed), gone (410: endpoint disabled), timeout, unreachable, refused (address "
-    "not allowed).",
+    "not allowed), unsigned (the endpoint's secret cannot be decrypted).",
     ["outcome"],
 )
 GIVEN_UP = Counter(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.services import record
@@ -22,11 +23,12 @@ from core.actor import Actor
 from core.errors import Conflict, NotFound
 from webhooks import actions, outbox, signing
 from webhooks.destinations import display_url
-from webhooks.models import DEFAULT_COOLDOWN_SECONDS, Delivery, Endpoint, EventType
+from webhooks.models import DEFAULT_COOLDOWN_SECONDS, Cooldown, Delivery, Endpoint, Event, EventType
 
 # The settable fields of an endpoint, as create_endpoint and update_endpoint take them.
 ENDPOINT_FIELDS = ("name", "url", "description", "events", "client_ids", "cooldown_seconds")
 SECRET_REENCRYPT_FIELDS = ["secret_encrypted", "previous_secret_encrypted"]
+PRUNE_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -83,33 +85,47 @@ def create_endpoint(
 
 
 @transaction.atomic
-def update_endpoint(endpoint: Endpoint, *, actor: Actor, **changes: Any) -> Endpoint:
-    """Change the given fields (any of ENDPOINT_FIELDS; None leaves one alone). Nothing is
-    saved or audited when the values, once cleaned, equal the stored ones."""
-    unknown = set(changes) - set(ENDPOINT_FIELDS)
-    if unknown:
-        raise TypeError(f"update_endpoint() cannot change {', '.join(sorted(unknown))}")
+def update_endpoint(
+    endpoint: Endpoint,
+    *,
+    actor: Actor,
+    name: str | None = None,
+    url: str | None = None,
+    description: str | None = None,
+    events: Sequence[str] | None = None,
+    client_ids: Sequence[str] | None = None,
+    cooldown_seconds: int | None = None,
+) -> Endpoint:
+    """Change the given fields (None leaves one alone). Nothing is saved or audited when the
+    values, once cleaned, equal the stored ones."""
+    changes = {
+        "name": name,
+        "url": url,
+        "description": description,
+        "events": events,
+        "client_ids": client_ids,
+        "cooldown_seconds": cooldown_seconds,
+    }
     current = _locked(endpoint)
-    before = {name: getattr(current, name) for name in ENDPOINT_FIELDS}
-    for name, value in changes.items():
+    before = {attr: getattr(current, attr) for attr in ENDPOINT_FIELDS}
+    for attr, value in changes.items():
         if value is not None:
-            setattr(current, name, list(value) if name in ("events", "client_ids") else value)
+            setattr(current, attr, list(value) if attr in ("events", "client_ids") else value)
     current.full_clean()
-    changed = [name for name in ENDPOINT_FIELDS if getattr(current, name) != before[name]]
+    changed = [attr for attr in ENDPOINT_FIELDS if getattr(current, attr) != before[attr]]
     if not changed:
         return current
     current.save()
-    shown = {"url": display_url}
     detail = {
-        name: [shown.get(name, _same)(before[name]), shown.get(name, _same)(getattr(current, name))]
-        for name in changed
+        attr: [_shown(attr, before[attr]), _shown(attr, getattr(current, attr))] for attr in changed
     }
     record(actor, actions.ENDPOINT_UPDATED, current, detail={"changed": detail})
     return current
 
 
-def _same(value: Any) -> Any:
-    return value
+def _shown(attr: str, value: Any) -> Any:
+    """A field's value as the audit row keeps it: the URL without its query."""
+    return display_url(value) if attr == "url" else value
 
 
 @transaction.atomic
@@ -284,3 +300,37 @@ def reencrypt_secrets(*, actor: Actor) -> int:
         detail={"count": len(endpoints)},
     )
     return len(endpoints)
+
+
+def prunable(before: datetime) -> dict[str, QuerySet]:
+    """What `prune` deletes: deliveries that ended (delivered or failed) and were queued
+    before `before`, events none of whose deliveries is left, cooldowns over by then.
+    Pending deliveries stay, however old: they are still owed."""
+    return {
+        "deliveries": Delivery.objects.filter(queued_at__lt=before).exclude(
+            status=Delivery.Status.PENDING
+        ),
+        "events": Event.objects.filter(created_at__lt=before, deliveries__isnull=True),
+        "cooldowns": Cooldown.objects.filter(until__lt=before),
+    }
+
+
+def prune(*, before: datetime, actor: Actor, batch_size: int = PRUNE_BATCH) -> dict[str, int]:
+    """Delete what `prunable` names, in batches that commit one by one (writers of new rows
+    are never held up long), then audit the counts. Deliveries go first, so their events are
+    left without any and go too."""
+    deleted = {}
+    for kind in ("deliveries", "events", "cooldowns"):
+        rows = prunable(before)[kind].order_by()
+        total = 0
+        while ids := list(rows.values_list("pk", flat=True)[:batch_size]):
+            total += rows.model.objects.filter(pk__in=ids).delete()[0]
+        deleted[kind] = total
+    if any(deleted.values()):
+        record(
+            actor,
+            actions.PRUNED,
+            object_type=Delivery._meta.label_lower,
+            detail={"before": before.isoformat(), "deleted": deleted},
+        )
+    return deleted

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from audit.models import AuditEvent
 from clients import services as clients
-from webhooks.models import Delivery, Endpoint, EventType
+from webhooks.models import Delivery, Endpoint, Event, EventType
 from webhooks.tests.conftest import ACTOR, make_endpoint
 from webhooks.tests.receiver import always
 
@@ -152,3 +154,29 @@ def test_delete_removes_the_endpoint_and_its_log(receiver):
     assert not Delivery.objects.exists()
     deleted = AuditEvent.objects.get(action="webhook_endpoint.deleted")
     assert deleted.detail["deliveries"] == 1
+
+
+def test_prune_deletes_old_ended_deliveries_and_keeps_pending_ones(receiver):
+    make_endpoint(receiver, events=["client.created"])
+    for name in ("old-done", "old-pending", "new-done"):
+        clients.create_client(name=name, actor=ACTOR)
+    long_ago = timezone.now() - timedelta(days=40)
+    old = Delivery.objects.filter(event__data__client__name__startswith="old")
+    old.update(queued_at=long_ago)
+    Event.objects.filter(data__client__name__startswith="old").update(created_at=long_ago)
+    Delivery.objects.exclude(event__data__client__name="old-pending").update(
+        status="delivered", next_attempt_at=None
+    )
+
+    assert "Would delete 1 deliveries, 0 events" in run("prune_webhooks", "--dry-run")
+    assert Delivery.objects.count() == 3
+    out = run("prune_webhooks", "--older-than", "30d")
+
+    assert "Deleted 1 deliveries, 1 events, 0 cooldowns older than 30d" in out
+    left = sorted(Delivery.objects.values_list("event__data__client__name", flat=True))
+    assert left == ["new-done", "old-pending"]
+    assert AuditEvent.objects.get(action="webhook_delivery.pruned").detail["deleted"] == {
+        "deliveries": 1,
+        "events": 1,
+        "cooldowns": 0,
+    }
