@@ -16,7 +16,8 @@ help:
 	@echo "make sdk-test - the client libraries' own tests: pytest, node --test, go test"
 	@echo "make sdk-vectors - rewrite sdk/testdata/vectors.json from Gatekeeper's verifier"
 	@echo "make lint   - ruff check and ruff format --check"
-	@echo "make bench  - decision cost as a ratio to a baseline measured in the same run"
+	@echo "make bench  - what a decision costs, as ratios measured in one run (README, Performance);"
+	@echo "             BENCH_ARGS='--rounds 5' for the README's table, '--admin' adds the admin pages"
 	@echo "make format - ruff format and ruff check --fix"
 
 $(VENV)/.runtime: requirements.txt
@@ -93,7 +94,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 
 bench: $(VENV)/.dev
-	$(PY) -m bench.engine
+	$(PY) -m bench $(BENCH_ARGS)
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .

@@ -1,4 +1,5 @@
-"""Every saved or deleted configuration row bumps the config version in its own transaction.
+"""Every saved or deleted configuration row bumps the config version in its own transaction,
+naming what it touched: a client's entry, or the routes.
 
 Receivers live here, on the decision side, because the admin writes through too many paths
 (inlines, bulk deletes, list-editable fields) to cover by hand, and `routes`, `clients` and
@@ -20,8 +21,17 @@ from routes.models import Route, RouteMethod
 CONFIG_MODELS = (Route, RouteMethod, Client, Credential, Permission, RateLimit)
 
 
-def _changed(sender: type, *, using: str, **kwargs: Any) -> None:
-    config_version.bump(using)
+ROUTE_MODELS = (Route, RouteMethod)
+
+
+def _changed(sender: type, *, instance: Any, using: str, **kwargs: Any) -> None:
+    if sender in ROUTE_MODELS:
+        config_version.bump(using, routes=True)
+    elif sender is Client:
+        config_version.bump(using, client_id=instance.pk)
+    else:
+        # Credential, Permission, RateLimit: part of their client's entry.
+        config_version.bump(using, client_id=instance.client_id)
 
 
 def connect() -> None:

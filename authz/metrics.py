@@ -75,7 +75,8 @@ DECISION_SECONDS = Histogram(
 )
 SNAPSHOT_RELOADS = Counter(
     "gatekeeper_snapshot_reloads",
-    "Snapshots built: after each config change and every minute without one.",
+    "Snapshots swapped in: a patch after each config change, a whole build at start and every "
+    "five minutes.",
 )
 SNAPSHOT_BUILT = Gauge(
     _SNAPSHOT_BUILT_NAME,

@@ -33,3 +33,21 @@ class SpoolCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment} @ {self.offset}"
+
+
+class ConfigChange(models.Model):
+    """What one configuration write touched (core/config_version.py writes it, in the write's
+    own transaction); decision processes read it to rebuild only what changed."""
+
+    client_id = models.CharField(max_length=36, null=True)  # noqa: DJ001 - NULL: not one client
+    routes = models.BooleanField(default=False)
+    everything = models.BooleanField(default=False)
+    # For pruning old rows.
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = config_version.LOG_TABLE
+
+    def __str__(self) -> str:
+        scope = "everything" if self.everything else "routes" if self.routes else self.client_id
+        return f"change {self.pk}: {scope}"

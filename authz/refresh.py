@@ -17,15 +17,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from django.db import connection
 
-from authz.snapshot import BuildCache, Snapshot, build_snapshot
+from authz.build import DatabaseSource
+from authz.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
 # After a failed rebuild, wait this long before building again (the version is still polled).
 RETRY_AFTER_FAILURE = 1.0
+# A whole build at least this often (seconds), whatever the change log says: a safety net
+# for writes that went around the services (SQL by hand). Below the log's retention
+# (core/config_version.py LOG_KEPT), so a patch never needs a row that was pruned.
+WHOLE_BUILD_EVERY = 300.0
 
 
 class SnapshotUnavailable(Exception):
@@ -68,22 +74,57 @@ class Probe:
         return "ok"
 
 
+class Source(Protocol):
+    def version(self) -> str | None: ...
+
+    def build(self, version: str | None) -> tuple[Snapshot, int]: ...
+
+    def update(
+        self, old: Snapshot, version: str | None, since: int
+    ) -> tuple[Snapshot, int] | None: ...
+
+
+class _Functions:
+    """A Source from two functions, with no change log: every change is a whole build."""
+
+    def __init__(
+        self, version: Callable[[], str | None], build: Callable[[str | None], Snapshot]
+    ) -> None:
+        self.version = version
+        self._build = build
+
+    def build(self, version: str | None) -> tuple[Snapshot, int]:
+        return self._build(version), 0
+
+    def update(self, old: Snapshot, version: str | None, since: int) -> None:
+        return None
+
+
 class SnapshotHolder:
-    """One per decision process."""
+    """One per decision process.
+
+    A change is applied as a patch of the snapshot in use when the change log names what
+    changed; a whole build happens at start, for a change of unknown scope, and at least every
+    `max_age` seconds (which also bounds how old a log position the patches rely on can be).
+    """
 
     def __init__(
         self,
         *,
-        current_version: Callable[[], str | None],
+        source: Source | None = None,
+        current_version: Callable[[], str | None] | None = None,
         build: Callable[[str | None], Snapshot] | None = None,
-        max_age: float = 60.0,
+        max_age: float = WHOLE_BUILD_EVERY,
         clock: Callable[[], float] = time.monotonic,
         on_reload: Callable[[Snapshot], None] | None = None,
         on_failure: Callable[[], None] | None = None,
     ) -> None:
-        cache = BuildCache()
-        self._current_version = current_version
-        self._build = build or (lambda version: build_snapshot(version, cache))
+        if source is None:
+            source = _Functions(current_version, build) if build else DatabaseSource()
+        self._source = source
+        self._current_version = source.version
+        self._mark = 0
+        self._whole_at = 0.0
         self._max_age = max_age
         self._clock = clock
         self._on_reload = on_reload
@@ -150,16 +191,16 @@ class SnapshotHolder:
         else:
             self.database.ok()
         snapshot = self._snapshot
-        due = (
-            snapshot is None
-            or self._forced
-            or version != snapshot.version
-            or now - self._built_at >= self._max_age
-        )
-        if not due or now < self._retry_at:
+        whole = snapshot is None or self._forced or now - self._whole_at >= self._max_age
+        if (not whole and version == snapshot.version) or now < self._retry_at:
             return False
         try:
-            fresh = self._build(version)
+            update = None if whole else self._source.update(snapshot, version, self._mark)
+            if update is None:
+                fresh, self._mark = self._source.build(version)
+                self._whole_at = self._clock()
+            else:
+                fresh, self._mark = update
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             if error != self.last_error:

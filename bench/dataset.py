@@ -21,19 +21,16 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
+from bench.world import key_of  # noqa: E402
 from clients import encryption, keys  # noqa: E402
 from clients.models import Client, Credential  # noqa: E402
 from core import config_version  # noqa: E402
 from permissions.models import Permission  # noqa: E402
 from routes.models import Route, RouteMethod  # noqa: E402
+from routes.patterns import canonical_pattern  # noqa: E402
 
 DOMAINS = ("*", "api.example.com", "*.example.com", "eu.api.example.com")
 BATCH = 2000
-
-
-def key_of(index: int) -> str:
-    """The API key of client `index` (deterministic, so load generators can present it)."""
-    return f"gk_{index:08d}_" + f"{index:032d}"[-32:].replace("0", "a")
 
 
 @transaction.atomic
@@ -45,7 +42,12 @@ def fill(size: int) -> None:
     Route.objects.all().delete()
     routes = Route.objects.bulk_create(
         [
-            Route(domain=DOMAINS[i % len(DOMAINS)], pattern=f"/svc{i}/items/{{id}}/*")
+            Route(
+                domain=DOMAINS[i % len(DOMAINS)],
+                pattern=f"/svc{i}/items/{{id}}/*",
+                # save() fills this; bulk_create does not call it.
+                canonical_pattern=canonical_pattern(f"/svc{i}/items/{{id}}/*"),
+            )
             for i in range(size)
         ],
         batch_size=BATCH,

@@ -14,10 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import DecisionRecord
+from authz.build import build_snapshot
 from authz.decision_log import DecisionLog
 from authz.engine import Decision, RequestFacts, decide
 from authz.nonces import DryNonces
-from authz.snapshot import build_snapshot
 from authz.tests.live import eventually
 
 PEER = "127.0.0.1"

@@ -11,11 +11,11 @@ from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from authz.build import build_snapshot
 from authz.engine import RequestFacts
 from authz.explain import Outcome, explain_as
 from authz.explain import explain as explain_request
 from authz.management.commands.explain_request import parse_headers
-from authz.snapshot import build_snapshot
 from authz.tests.conftest import ACTOR
 from authz.tests.wire import hmac_header
 from permissions import services as permissions

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from authz.build import build_snapshot
 from authz.matching import RouteIndex
 from authz.refresh import SnapshotHolder, SnapshotUnavailable
-from authz.snapshot import Snapshot, build_snapshot
+from authz.snapshot import Snapshot
 from clients import services as clients
 from clients.keys import digest
 from core.actor import Actor

@@ -16,9 +16,9 @@ from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
+from authz.build import build_snapshot
 from authz.engine import RequestFacts, decide
 from authz.reasons import Detail, Reason
-from authz.snapshot import build_snapshot
 from clients import keys, services
 from clients.models import Credential
 from clients.tests.factories import ApiKeyFactory, ClientFactory

@@ -15,8 +15,8 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import AuditEvent
+from authz.build import build_snapshot
 from authz.engine import RequestFacts, decide
-from authz.snapshot import build_snapshot
 from clients import services as clients
 from clients.models import Client, Credential
 from clients.tests.factories import HmacSecretFactory

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from authz.build import build_snapshot
 from authz.engine import RequestFacts
 from authz.explain import Explanation, HeaderError, Outcome, explain, read_headers
 from authz.runtime import get_runtime
-from authz.snapshot import build_snapshot
 from core.commands import GatekeeperCommand
 
 _WINDOWS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}

@@ -46,6 +46,11 @@ class ProxyProcess:
         self.env = {**os.environ, **env}
         self._proc: subprocess.Popen | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The process started (its group's id too: it leads a session of its own)."""
+        return self._proc.pid if self._proc else None
+
     def start(self) -> None:
         with self.log.open("ab") as output:
             self._proc = subprocess.Popen(  # noqa: S603 - our own fixed command line
