@@ -23,7 +23,7 @@ RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
 
 USER gatekeeper
 # 7843: the admin (staff); 7844: decisions (the proxy only). One role per container:
-#   docker run IMAGE admin     |     docker run IMAGE decisions
+#   docker run IMAGE admin     |     docker run IMAGE decisions     |     docker run IMAGE webhooks
 EXPOSE 7843 7844
 
 # Set at run time: SECRET_KEY, GATEKEEPER_SECRET_KEYS, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS

@@ -9,7 +9,8 @@ MANAGE := $(PY) manage.py
 
 help:
 	@echo "make run    - install, migrate, load deploy/demo.yaml into a new database, serve the"
-	@echo "             admin on 127.0.0.1:7843 and the decision server on 127.0.0.1:7844"
+	@echo "             admin on 127.0.0.1:7843, the decision server on 127.0.0.1:7844 and the"
+	@echo "             webhook worker"
 	@echo "make demo   - apply deploy/demo.yaml to the database as it is"
 	@echo "make test   - the whole test suite (SQLite unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make sdk-test - the client libraries' own tests: pytest, node --test, go test"

@@ -62,15 +62,18 @@ def missing_part(part: str) -> str | None:
 
 @pytest.fixture(autouse=True)
 def _fresh_decision_runtime_after_each_test():
-    """Stop this test's decision runtime and forget its spooled audit rows, so nothing of one
-    test is written into another's database."""
+    """Stop this test's decision runtime and forget its spooled audit rows and webhook
+    events, so nothing of one test is written into another's database."""
     yield
     from django.conf import settings
 
     from authz import runtime
+    from webhooks import decisions
 
     runtime.reset()
-    shutil.rmtree(Path(settings.GATEKEEPER_STATE_DIR) / runtime.SPOOL_DIR, ignore_errors=True)
+    decisions.stop()
+    for spool in (runtime.SPOOL_DIR, decisions.SPOOL_DIR):
+        shutil.rmtree(Path(settings.GATEKEEPER_STATE_DIR) / spool, ignore_errors=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

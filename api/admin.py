@@ -112,12 +112,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
             self.message_user(request, validation_message(exc), messages.ERROR)
             return HttpResponseRedirect(request.path)
         item = {"token": issued.token.pk, "plaintext": issued.plaintext}
-        key = reveal.put([item], user_id=request.user.pk)
+        key = reveal.keep({"items": [item]}, user_id=request.user.pk)
         return HttpResponseRedirect(reverse("admin:api_apitoken_shown", args=[key]))
 
     def shown_view(self, request: HttpRequest, token: str) -> HttpResponse:
         """The new token, exactly once; afterwards "already shown"."""
-        items = reveal.pop(token, user_id=request.user.pk) or []
+        items = (reveal.take_kept(token, user_id=request.user.pk) or {}).get("items", [])
         found = ApiToken.objects.select_related("user").in_bulk([i["token"] for i in items])
         shown = [(found[i["token"]], i["plaintext"]) for i in items if i["token"] in found]
         context = {

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.signals import post_save
 
 from audit.models import AuditEvent, DecisionCount
 from core.actor import Actor
@@ -51,7 +52,17 @@ def record(actor: Actor, action: str, obj: models.Model | None = None, **fields:
 
 def record_many(rows: list[AuditEvent]) -> None:
     """Write audit rows made with `event`, in batches (one row per object changed, as ever)."""
-    AuditEvent.objects.bulk_create(rows, batch_size=AUDIT_BATCH)
+    for row in AuditEvent.objects.bulk_create(rows, batch_size=AUDIT_BATCH):
+        # bulk_create sends no post_save; `record`'s save does, and what hangs off the audit
+        # trail (webhooks) listens to it: every row announces itself the same way.
+        post_save.send(
+            sender=AuditEvent,
+            instance=row,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=row._state.db,
+        )
 
 
 def add_decision_counts(counts: Mapping[tuple[datetime, str], int]) -> None:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -61,14 +62,17 @@ class _Segment:
 
 
 class Spool:
-    """One per decision process. `append` is the request path; `drain` the writer's work."""
+    """One per decision process. `append` is the request path; `drain` the writer's work.
+
+    What a batch becomes is `_store`'s business: decision records here; a subclass may write
+    other rows (webhooks hand their decision-driven events off through one)."""
 
     def __init__(
         self,
         directory: Path,
         *,
         capacity: int,
-        to_record: Callable[[dict], DecisionRecord],
+        to_record: Callable[[dict], Any],
         on_drop: Callable[[int], None] | None = None,
     ) -> None:
         self._dir = directory
@@ -224,7 +228,7 @@ class Spool:
                 _no_long_lock_waits()
                 # The cursor's row lock makes two writers of one segment take turns; the
                 # second finds the offset moved and rolls its copy back.
-                DecisionRecord.objects.bulk_create(records)
+                self._store(records)
                 cursor, _ = SpoolCursor.objects.select_for_update().get_or_create(segment=name)
                 if cursor.offset != start:
                     raise _Moved(cursor.offset)
@@ -233,6 +237,10 @@ class Spool:
         except _Moved as moved:
             return _Copied(0, 0, moved.offset, False)
         return _Copied(len(records), len(lines), start + consumed, partial)
+
+    def _store(self, records: list[Any]) -> None:
+        """Write one batch, in the transaction that moves the segment's cursor."""
+        DecisionRecord.objects.bulk_create(records)
 
     def _drop(self, count: int) -> None:
         self.dropped += count

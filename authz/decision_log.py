@@ -31,16 +31,15 @@ from pathlib import Path
 from typing import TypedDict
 
 from audit.models import DecisionRecord
-from authz.audit_spool import Spool, close_connection
+from authz.audit_spool import Spool
 from authz.engine import Decision, RequestFacts
+from authz.spool_writer import SpoolWriter
 from core.redaction import REDACTED
 
 log = logging.getLogger("gatekeeper.decisions")
 writer_log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.5
-# A graceful stop writes what it can within this long; the rest waits in the spool.
-STOP_DRAIN_SECONDS = 5.0
 # Sources tracked for the per-source deny cap before the table is started afresh.
 MAX_SOURCES = 10_000
 # Values in a log line that need no quoting: they cannot forge a field or a line.
@@ -114,7 +113,7 @@ class DenyCap:
         return True
 
 
-class DecisionLog:
+class DecisionLog(SpoolWriter):
     """One per decision process (built by `authz.runtime`). Thread-safe."""
 
     def __init__(
@@ -134,15 +133,16 @@ class DecisionLog:
         self.on_depth: Callable[[int], None] | None = None
         # Per-minute counts of every decision, by reason, for the dashboard's rollup.
         self.on_counts: Callable[[dict[tuple[datetime, str], int]], None] | None = None
-        self.spool = Spool(spool_dir, capacity=capacity, to_record=to_record, on_drop=self._lost)
+        super().__init__(
+            Spool(spool_dir, capacity=capacity, to_record=to_record, on_drop=self._lost),
+            interval=interval,
+            name="gk-decision-log",
+            what="decision audit rows",
+            log=writer_log,
+        )
         self._cap = DenyCap(deny_rate)
-        self._interval = interval
         self._counts: dict[tuple[int, str], int] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._failing = False
         self.sampled = 0
 
     # --- the request path ----------------------------------------------------------------
@@ -283,52 +283,6 @@ class DecisionLog:
             raise
         return self.spool.drain()
 
-    def start(self) -> None:
-        if self._thread is None and not self._stopped.is_set():
-            self._thread = threading.Thread(target=self._run, name="gk-decision-log", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        """End the writer: write what can be written within a few seconds; what is left stays
-        in the spool for the next writer (never lost)."""
-        self._stopped.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(STOP_DRAIN_SECONDS + 1)
-        self.spool.close()
-
-    def _run(self) -> None:
-        # A cycle at once: rows a dead predecessor left in the spool are adopted at start.
-        self._cycle()
-        while not self._stopped.is_set():
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            self._cycle()
-        deadline = time.monotonic() + STOP_DRAIN_SECONDS
-        while self.depth() and time.monotonic() < deadline and self._cycle():
-            pass
-
-    def _cycle(self) -> bool:
-        """One write cycle; False when the database failed."""
-        try:
-            self.flush()
-        except Exception as exc:
-            # Whatever failed, the writer lives on: a dead writer would end the audit silently.
-            # The type only, once per outage: the message may repeat row values.
-            if not self._failing:
-                self._failing = True
-                writer_log.warning(
-                    "decision audit rows cannot be written (%s); they wait in the spool "
-                    "until the database is back",
-                    type(exc).__name__,
-                )
-            return False
-        finally:
-            close_connection()
-            if self.on_depth is not None:
-                self.on_depth(self.depth())
-        if self._failing:
-            self._failing = False
-            writer_log.warning("decision audit rows are written again")
-        return True
+    def after_cycle(self) -> None:
+        if self.on_depth is not None:
+            self.on_depth(self.depth())

@@ -2,7 +2,10 @@
 
 Each server role (decisions, admin) runs its workers in prometheus_client's multiprocess
 mode: every worker writes its values to files in PROMETHEUS_MULTIPROC_DIR, and the worker that
-takes the scrape merges them, so counters are sums over all workers, living and dead. Gauges
+takes the scrape merges them, so counters are sums over all workers, living and dead. Other
+processes that report through a server's `/metrics` (the webhook worker, through the admin's)
+write to a directory of their own inside that one, merged too; the server's start empties
+only its own files. Gauges
 of a worker that died without a goodbye (killed, crashed) are dropped at scrape time, because
 the servers cannot always tell us when a worker exits. Outside multiprocess mode (tests) this
 process's registry is served.
@@ -50,9 +53,11 @@ def _source() -> CollectorRegistry:
     directory = settings.PROMETHEUS_MULTIPROC_DIR
     if not directory:
         return REGISTRY
-    _forget_dead_workers(Path(directory))
     merged = CollectorRegistry(auto_describe=False)
-    MultiProcessCollector(merged, path=directory)
+    reporters = sorted(path for path in Path(directory).iterdir() if path.is_dir())
+    for path in (Path(directory), *reporters):
+        _forget_dead_workers(path)
+        MultiProcessCollector(merged, path=str(path))
     return merged
 
 

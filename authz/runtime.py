@@ -20,7 +20,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from audit.services import add_decision_counts
-from authz import metrics, redis_server
+from authz import metrics, observers, redis_server
 from authz.decision_log import DecisionLog
 from authz.engine import EngineConfig
 from authz.nonces import CountingErrors, LocalNonces, Nonces, RedisNonces
@@ -87,11 +87,13 @@ class Runtime:
         self.holder.refresh()
         self.refresher.start()
         self.decisions.start()
+        observers.start()
 
     def stop(self) -> None:
         self.refresher.stop()
         self.usage.stop()
         self.decisions.stop()
+        observers.stop()
 
     def save_state(self) -> None:
         """What a decision server's next process needs (before this one lets go of the lock)."""

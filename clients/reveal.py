@@ -8,6 +8,9 @@ for one token only the one whose delete succeeded shows it. A reload, a second t
 back button finds nothing and says so, so no reload ever issues another key. A secret that
 was never shown (the cache lost it, the page was never opened) is a credential nobody holds:
 revoke it and issue another.
+
+`keep` and `take_kept` are the mechanism alone, for other secrets shown once the same way
+(webhook signing secrets); `stash` and `take` are it for credentials.
 """
 
 from __future__ import annotations
@@ -37,26 +40,52 @@ def _key(token: str) -> str:
     return f"gatekeeper:reveal:{token}"
 
 
+def keep(payload: dict[str, Any], *, user_id: int) -> str:
+    """Keep `payload` (JSON-safe, secrets in it) sealed for one viewing by `user_id`; returns
+    the token for the page's URL."""
+    token = secrets.token_urlsafe(24)
+    sealed = encryption.seal(json.dumps({"user": user_id, "payload": payload}))
+    cache.set(_key(token), sealed, timeout=PENDING_SECONDS)
+    return token
+
+
+def take_kept(token: str, *, user_id: int) -> dict[str, Any] | None:
+    """The payload behind `token`, once; None when already shown, expired, or not this
+    user's."""
+    sealed = cache.get(_key(token))
+    if sealed is None:
+        return None
+    try:
+        kept = json.loads(encryption.unseal(sealed))
+    except (encryption.EncryptionError, ValueError):
+        return None
+    if kept["user"] != user_id or not cache.delete(_key(token)):
+        return None
+    return kept["payload"]
+
+
 def stash(issued: list[IssuedSecret], *, user_id: int) -> str:
     """Keep `issued` for one viewing by `user_id`; returns the token for the page's URL."""
-    items = [
-        {
-            "credential": item.credential.pk,
-            "plaintext": item.plaintext,
-            "retiring": [old.pk for old in item.retiring],
-        }
-        for item in issued
-    ]
-    return put(items, user_id=user_id)
+    payload = {
+        "items": [
+            {
+                "credential": item.credential.pk,
+                "plaintext": item.plaintext,
+                "retiring": [old.pk for old in item.retiring],
+            }
+            for item in issued
+        ],
+    }
+    return keep(payload, user_id=user_id)
 
 
 def take(token: str, *, user_id: int) -> list[Revealed] | None:
     """The secrets behind `token`, once; None when already shown, expired, or not this user's."""
-    items = pop(token, user_id=user_id)
-    if items is None:
+    payload = take_kept(token, user_id=user_id)
+    if payload is None:
         return None
-    ids = {item["credential"] for item in items}
-    ids.update(pk for item in items for pk in item["retiring"])
+    ids = {item["credential"] for item in payload["items"]}
+    ids.update(pk for item in payload["items"] for pk in item["retiring"])
     found = Credential.objects.select_related("client").in_bulk(ids)
     return [
         Revealed(
@@ -64,29 +93,6 @@ def take(token: str, *, user_id: int) -> list[Revealed] | None:
             plaintext=item["plaintext"],
             retiring=tuple(found[pk] for pk in item["retiring"] if pk in found),
         )
-        for item in items
+        for item in payload["items"]
         if item["credential"] in found
     ]
-
-
-def put(items: list[dict[str, Any]], *, user_id: int) -> str:
-    """Keep JSON-safe `items` (each holding a plaintext) sealed for one viewing by `user_id`;
-    the token for the page's URL. Other show-once pages (the API tokens' admin) use it too."""
-    token = secrets.token_urlsafe(24)
-    payload = {"user": user_id, "items": items}
-    cache.set(_key(token), encryption.seal(json.dumps(payload)), timeout=PENDING_SECONDS)
-    return token
-
-
-def pop(token: str, *, user_id: int) -> list[dict[str, Any]] | None:
-    """The items behind `token`, once; None when already shown, expired, or not this user's."""
-    sealed = cache.get(_key(token))
-    if sealed is None:
-        return None
-    try:
-        payload = json.loads(encryption.unseal(sealed))
-    except (encryption.EncryptionError, ValueError):
-        return None
-    if payload["user"] != user_id or not cache.delete(_key(token)):
-        return None
-    return payload["items"]

@@ -86,6 +86,21 @@ def env_networks(name: str, default: list[str]) -> list[str]:
     return values
 
 
+def env_durations(name: str, default: list[str]) -> list[int]:
+    """A comma-separated list of durations (`5s,30s,2m,1h`), as whole seconds."""
+    from core.durations import parse_duration
+
+    seconds = []
+    for value in env_list(name, default):
+        try:
+            seconds.append(int(parse_duration(value).total_seconds()))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {exc}") from None
+    if not seconds:
+        raise ImproperlyConfigured(f"{name}: give at least one duration")
+    return seconds
+
+
 def _parsed(name: str, parse, default: str):
     try:
         return parse(name, default=default)
@@ -119,6 +134,8 @@ INSTALLED_APPS = [
     "authz",
     # The staff's dashboard may import every app above.
     "dashboard",
+    # Webhooks hang off the audit trail and the decisions; nothing above imports them.
+    "webhooks",
     # The REST admin API (/api/v1/): last, it may import every app above.
     "api",
     "rest_framework",
@@ -393,3 +410,30 @@ if PROMETHEUS_MULTIPROC_DIR:
     # prometheus_client writes there as soon as a metric is defined (at import, by any command,
     # `migrate` included) and fails on a missing directory: make it, private to this user.
     Path(PROMETHEUS_MULTIPROC_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+
+# --- webhooks (webhooks/, README "Webhooks") ---
+# Networks a webhook may be delivered to although they are not public (loopback, private,
+# link-local, metadata addresses are refused otherwise), e.g. `10.20.0.0/16`.
+GATEKEEPER_WEBHOOK_ALLOWED_NETWORKS = env_networks("GATEKEEPER_WEBHOOK_ALLOWED_NETWORKS", [])
+# One delivery attempt, from DNS lookup to the end of the (capped) response, in seconds.
+GATEKEEPER_WEBHOOK_TIMEOUT = env_seconds("GATEKEEPER_WEBHOOK_TIMEOUT", 10.0, minimum=0.5)
+# The wait before each retry of a failed delivery (each varied by up to 20% either way):
+# about a day in all. After the last one the delivery has failed.
+GATEKEEPER_WEBHOOK_RETRY_SCHEDULE = env_durations(
+    "GATEKEEPER_WEBHOOK_RETRY_SCHEDULE",
+    ["5s", "30s", "2m", "10m", "30m", "1h", "2h", "4h", "8h", "8h"],
+)
+# Deliveries one worker process sends at once.
+GATEKEEPER_WEBHOOK_CONCURRENCY = env_int("GATEKEEPER_WEBHOOK_CONCURRENCY", 4, minimum=1)
+# How often an idle worker looks for due deliveries, in seconds.
+GATEKEEPER_WEBHOOK_POLL_SECONDS = env_seconds("GATEKEEPER_WEBHOOK_POLL_SECONDS", 1.0)
+# `credential.expiring` is sent this many days before a credential expires (once for each).
+GATEKEEPER_WEBHOOK_EXPIRING_DAYS = env_int("GATEKEEPER_WEBHOOK_EXPIRING_DAYS", 7, minimum=1)
+# `auth_failures.threshold`: this many failed authentications of one client within the window.
+GATEKEEPER_WEBHOOK_AUTH_FAILURES = env_int("GATEKEEPER_WEBHOOK_AUTH_FAILURES", 20, minimum=1)
+GATEKEEPER_WEBHOOK_AUTH_FAILURE_WINDOW = env_int(
+    "GATEKEEPER_WEBHOOK_AUTH_FAILURE_WINDOW", 60, minimum=1
+)
+# A decision process hands on a decision-driven event for one client at most this often (in
+# seconds); each endpoint's own cooldown then decides what is sent.
+GATEKEEPER_WEBHOOK_SIGNAL_INTERVAL = env_seconds("GATEKEEPER_WEBHOOK_SIGNAL_INTERVAL", 10.0)

@@ -22,7 +22,8 @@ def test_observers_see_every_decision_and_cannot_break_one(world, ask):
         assert ask("GET", "/api/data/x", **bearer(world.expired_key)).status_code == 401
         assert ask("GET", "/api/public/x").status_code == 200
     finally:
-        observers._observers.clear()
+        observers.unregister(watch)
+        observers.unregister(broken)
     (reason, detail, credential), public = seen
     assert (reason, detail) == ("invalid_credentials", "expired_credential")
     assert credential is not None, "an expired key names its credential for observers"

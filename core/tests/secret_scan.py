@@ -4,14 +4,15 @@ an audit row or a `/metrics` page produced during the suite.
 Registered from the root conftest (`pytest_plugins`). It
 
 - remembers the plaintext of every credential the suite issues: the one issuer in
-  `clients.services` (issue, import, rotate) and every HMAC secret sealed at rest (factories
-  too), every key pepper used, and every REST API token. The functions are wrapped, not
-  replaced: they run as always;
+  `clients.services` (issue, import, rotate), every HMAC secret sealed at rest (factories
+  too), every key pepper used, every webhook signing secret generated and every REST API
+  token. The functions are wrapped, not replaced: they run as always;
 - reads every answer of the REST API (`/api/...`) made in the suite: it may hold only the
   secrets issued while that request ran (the one answer that shows a new secret);
 - captures every log record of the session, from every logger and thread;
 - before each database test's teardown, while its rows still exist, reads every audit row
-  (configuration changes, decisions, admin history);
+  (configuration changes, decisions, admin history) and every webhook row (endpoints, event
+  payloads, the delivery log with the receivers' answers);
 - after each test, scans that test's log records and fails the test (an error at teardown)
   when any of it holds a secret issued so far;
 - at the end, scans the records logged outside any test and every file of WRITTEN_FILES the
@@ -43,6 +44,7 @@ ISSUERS = {
     "clients.encryption.seal": lambda result, args: args[0],
     # Every key pepper the suite hashes with (GATEKEEPER_KEY_PEPPERS): a server-side secret.
     "clients.keys._pepper_state": lambda result, args: args[0],
+    "webhooks.signing.generate": lambda result, args: result,
     # The REST API's tokens (gka_...).
     "api.tokens.generate": lambda result, args: result[0],
 }
@@ -58,6 +60,11 @@ AUDIT_MODELS = (
     "axes.AccessAttempt",
     "axes.AccessLog",
     "axes.AccessFailureLog",
+    # What webhooks store and send: payloads, the delivery log (a receiver's answer, errors),
+    # the endpoints themselves (their secrets only sealed).
+    "webhooks.Endpoint",
+    "webhooks.Event",
+    "webhooks.Delivery",
 )
 # Files the suite's servers write under pytest's temporary directory: logs (the decision
 # server's, gunicorn's, nginx's, Caddy's), audit spool segments not yet copied, saved nonces.
@@ -65,8 +72,10 @@ WRITTEN_FILES = ("*.log", "*.jsonl", "nonces.json")
 # Keys and imported credentials are printable ASCII without spaces, so a secret in a text lies
 # within one such run at least MIN_LENGTH long.
 _RUN = re.compile(rf"[!-~]{{{MIN_LENGTH},}}")
-# Generated API keys: the random tail is a secret of its own.
+# Generated API keys: the random tail is a secret of its own; so is a webhook secret's
+# base64 (what a receiver's library decodes).
 _API_KEY = re.compile(r"gk_[a-z0-9]{8}_([A-Za-z0-9]{32})")
+_WEBHOOK_SECRET = re.compile(r"whsec_([A-Za-z0-9+/=]{16,})")
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
@@ -86,7 +95,7 @@ class Secrets:
         if not isinstance(value, str) or len(value) < MIN_LENGTH:
             return
         values = [value]
-        if match := _API_KEY.fullmatch(value):
+        if match := _API_KEY.fullmatch(value) or _WEBHOOK_SECRET.fullmatch(value):
             values.append(match[1])
         with self._lock:
             for secret in values:

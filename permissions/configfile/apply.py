@@ -20,6 +20,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from audit.actions import CONFIG_APPLIED
+from audit.services import record
 from clients import services as clients
 from clients.models import Client
 from core.actor import Actor
@@ -107,6 +109,10 @@ def apply_config(
     problems = [*issues[:shape], *found]
     if problems:
         raise ConfigError(problems)
+    if plan.changes:
+        # One row for the whole apply, beside each change's own (webhooks: config.applied).
+        counts = {f"{op.name.lower()}d": plan.count(op) for op in Op}
+        record(actor, CONFIG_APPLIED, detail={**counts, "unchanged": plan.unchanged})
     return Applied(plan, tuple(applier.generated), tuple(applier.warnings))
 
 

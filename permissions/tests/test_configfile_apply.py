@@ -95,6 +95,7 @@ def test_apply_creates_what_the_file_names_through_the_audited_services(apply):
         "credential.issued",
         "permission.granted",
         "ratelimit.set",
+        "config.applied",
     }
     assert all(
         actor.startswith("cli:") for actor in AuditEvent.objects.values_list("actor", flat=True)
