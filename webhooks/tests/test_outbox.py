@@ -77,7 +77,7 @@ def test_a_config_file_that_fails_halfway_sends_nothing(receiver, tmp_path):
         CONFIG + "  - name: copycat\n    credentials: [{kind: api_key, key: shared-legacy-key-1}]\n"
     )
 
-    with pytest.raises(CommandError, match="Nothing was changed"):
+    with pytest.raises(CommandError, match="nothing was changed"):
         call_command("apply_config", str(config), stdout=StringIO())
 
     assert not Event.objects.exists()
