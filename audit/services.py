@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, models
-from django.db.models.signals import post_save
 
 from audit.models import AuditEvent, DecisionCount
+from audit.signals import recorded_many
 from core.actor import Actor
 
 # Rows per INSERT when a service writes many audit rows at once.
@@ -51,18 +51,12 @@ def record(actor: Actor, action: str, obj: models.Model | None = None, **fields:
 
 
 def record_many(rows: list[AuditEvent]) -> None:
-    """Write audit rows made with `event`, in batches (one row per object changed, as ever)."""
-    for row in AuditEvent.objects.bulk_create(rows, batch_size=AUDIT_BATCH):
-        # bulk_create sends no post_save; `record`'s save does, and what hangs off the audit
-        # trail (webhooks) listens to it: every row announces itself the same way.
-        post_save.send(
-            sender=AuditEvent,
-            instance=row,
-            created=True,
-            update_fields=None,
-            raw=False,
-            using=row._state.db,
-        )
+    """Write audit rows made with `event`, in batches (one row per object changed, as ever),
+    and announce them together (`audit.signals.recorded_many`): bulk_create sends no
+    `post_save`."""
+    written = AuditEvent.objects.bulk_create(rows, batch_size=AUDIT_BATCH)
+    if written:
+        recorded_many.send(sender=AuditEvent, rows=written)
 
 
 def add_decision_counts(counts: Mapping[tuple[datetime, str], int]) -> None:

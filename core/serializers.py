@@ -56,6 +56,16 @@ class _Strict:
 
     null_is_absent = False
 
+    def run_validation(self, data: Any = empty) -> Any:
+        if data is empty or data is None:
+            return super().run_validation(data)  # type: ignore[misc]
+        # DRF's steps for a value that is there, without the calls that only handle absence:
+        # a 10,000-entry file validates some 100,000 values.
+        value = self.to_internal_value(data)  # type: ignore[attr-defined]
+        if self.validators:  # type: ignore[attr-defined]
+            self.run_validators(value)  # type: ignore[attr-defined]
+        return value
+
     def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
         if data is None and self.null_is_absent:
             data = empty

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models.signals import post_save
 
 from audit.models import AuditEvent
+from audit.signals import recorded_many
 from webhooks import actions, outbox, payloads
 
 DISPATCH_UID = "webhooks.audit_event"
@@ -27,7 +28,26 @@ def on_audit_event(sender: type, instance: AuditEvent, created: bool, **kwargs: 
         return
     # An endpoint's own disabling goes to the others.
     exclude = int(instance.object_id) if instance.action == actions.ENDPOINT_DISABLED else None
-    endpoints = outbox.subscribed(event_type, exclude=exclude)
+    _emit(instance, event_type, outbox.subscribed(event_type, exclude=exclude))
+
+
+def on_audit_events(sender: type, rows: list[AuditEvent], **kwargs: Any) -> None:
+    """The rows of one bulk write (a config file's thousands): the subscribed endpoints are
+    looked up once per event type, not once per row."""
+    subscribed: dict[str, list[Any]] = {}
+    for row in rows:
+        event_type = payloads.AUDIT_EVENTS.get(row.action)
+        if event_type is None:
+            continue
+        if row.action == actions.ENDPOINT_DISABLED:
+            on_audit_event(sender, row, created=True)
+            continue
+        if event_type not in subscribed:
+            subscribed[event_type] = outbox.subscribed(event_type)
+        _emit(row, event_type, subscribed[event_type])
+
+
+def _emit(instance: AuditEvent, event_type: str, endpoints: list[Any]) -> None:
     if not endpoints:
         return
     described = payloads.from_audit(instance, event_type)
@@ -42,3 +62,4 @@ def on_audit_event(sender: type, instance: AuditEvent, created: bool, **kwargs: 
 
 def connect() -> None:
     post_save.connect(on_audit_event, sender=AuditEvent, dispatch_uid=DISPATCH_UID)
+    recorded_many.connect(on_audit_events, sender=AuditEvent, dispatch_uid=f"{DISPATCH_UID}.many")

@@ -12,28 +12,47 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from clients import encryption, keys
 from clients.models import Credential
 from permissions.configfile.spec import CredentialSpec
 
 
+class LiveCredential(NamedTuple):
+    """What matching needs of a live credential (a row, not a model instance: a file of
+    10,000 clients reads 10,000 of them). `pk` is all a service needs to revoke it."""
+
+    pk: int
+    kind: str
+    label: str
+    prefix: str
+    digest: str | None
+    secret_encrypted: str
+    created_at: datetime
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        return ("id", *cls._fields[1:])
+
+
 @dataclass(frozen=True)
 class CredentialMatch:
-    kept: tuple[Credential, ...]  # live credentials an entry names
+    kept: tuple[LiveCredential, ...]  # live credentials an entry names
     missing: tuple[tuple[CredentialSpec, str], ...]  # (entry, "imported" or "generated")
-    unnamed: tuple[Credential, ...]  # live credentials no entry names
+    unnamed: tuple[LiveCredential, ...]  # live credentials no entry names
 
 
 def match_credentials(
-    entries: Iterable[CredentialSpec], live: Iterable[Credential]
+    entries: Iterable[CredentialSpec], live: Iterable[LiveCredential]
 ) -> CredentialMatch:
     newest_first = sorted(live, key=lambda c: (c.created_at, c.pk), reverse=True)
-    kept: list[Credential] = []
+    kept: list[LiveCredential] = []
     missing: list[tuple[CredentialSpec, str]] = []
     without_value: dict[tuple[str, str], list[CredentialSpec]] = {}
 
-    def free(credential: Credential) -> bool:
+    def free(credential: LiveCredential) -> bool:
         return all(credential.pk != k.pk for k in kept)
 
     for entry in entries:
@@ -53,7 +72,7 @@ def match_credentials(
     return CredentialMatch(tuple(kept), tuple(missing), unnamed)
 
 
-def _holds(credential: Credential, spec: CredentialSpec) -> bool:
+def _holds(credential: LiveCredential, spec: CredentialSpec) -> bool:
     """Whether a live credential is the one `spec` imports (compared in constant time)."""
     if credential.kind != spec.kind or spec.value is None:
         return False

@@ -17,6 +17,11 @@ from typing import Any
 
 import yaml
 
+try:
+    from yaml.cyaml import CParser
+except ImportError:  # PyYAML built without libyaml: the full loader reads everything
+    CParser = None
+
 _RESOLVER = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 # First characters that some implicit type (bool, int, float, null, timestamp, merge) may have.
@@ -24,7 +29,7 @@ _TYPED_STARTS = frozenset(
     char for char in _RESOLVER.yaml_implicit_resolvers if char is not None and char != ""
 )
 _STR = "tag:yaml.org,2002:str"
-AVAILABLE = hasattr(yaml, "CSafeLoader")
+AVAILABLE = CParser is not None
 
 
 class Unreadable(Exception):
@@ -59,9 +64,11 @@ def load(text: str) -> Any:
         yaml.SequenceStartEvent,
     )
     mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    stream_end = yaml.StreamEndEvent
     try:
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            kind = type(event)
+        # libyaml's parser itself, without yaml.parse's generator around each event.
+        next_event = CParser(text).get_event
+        while (kind := type(event := next_event())) is not stream_end:
             if kind is scalar_event:
                 if event.anchor is not None:
                     raise Unreadable
@@ -84,6 +91,8 @@ def load(text: str) -> Any:
                 documents += 1
                 if documents > 1:
                     raise Unreadable
+            elif event is None:  # the stream ended without saying so: never loop on it
+                raise Unreadable
     except yaml.YAMLError:
         raise Unreadable from None
     return root[0] if root else None

@@ -24,7 +24,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from clients.models import Client, Credential
-from permissions.configfile.credentials import match_credentials
+from permissions.configfile.credentials import LiveCredential, match_credentials
 from permissions.configfile.spec import (
     ClientSpec,
     Config,
@@ -144,11 +144,10 @@ class _Planner:
         self.db_routes = {_key(route): route for route in routes_by_id.values()}
         self.db_clients = list(Client.objects.only("name", "status", "description"))
         clients_by_id = {client.pk: client for client in self.db_clients}
-        self.credentials: dict[Any, list[Credential]] = {}
-        live = Credential.objects.live(self.now).order_by().defer("last_used_at")
-        for credential in live:
-            credential.client = clients_by_id[credential.client_id]
-            self.credentials.setdefault(credential.client_id, []).append(credential)
+        self.credentials: dict[Any, list[LiveCredential]] = {}
+        live = Credential.objects.live(self.now).order_by()
+        for client_id, *row in live.values_list("client_id", *LiveCredential.columns()):
+            self.credentials.setdefault(client_id, []).append(LiveCredential(*row))
         # Permissions as rows: a model instance is made only for one that changes.
         self.clients_by_id, self.routes_by_id = clients_by_id, routes_by_id
         self.permissions: dict[Any, list[tuple[int, int, str]]] = {}
