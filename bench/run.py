@@ -1,14 +1,15 @@
 """`make bench`: what a decision costs, as ratios measured in one run (issue 11 item 6).
 
-Sections (`--sections`, default engine,http,snapshot,webhooks; `--admin` adds admin):
+Sections (`--sections`, default engine,http,snapshot,config,webhooks; `--admin` adds admin):
 - engine: the decision engine alone, microseconds per decision (bench/engine.py);
 - http: every row of bench/rows.py through one nginx worker with wrk, interleaved
   (A B C ... A B C ...) for `--rounds` rounds after a warm-up; medians, ratios against row C
   (a bare Django view) and row A (nginx alone), CPU per request of the decider's processes;
 - snapshot: build time at the 10,000-route dataset and a decision worker's RSS over
   `--rebuilds` rebuilds (bench/snapshot_cost.py);
+- config: apply_config of a new and an unchanged 10,002-route file (bench/config_apply.py);
 - admin: the admin pages at 10 million decision records (bench/admin_pages.py, minutes);
-- webhooks: bench/webhooks.py, when it exists.
+- webhooks: /authz with and without the webhook observer (bench/webhooks.py).
 Then the targets of issue 11 with the measured values, and everything as JSON under
 bench/results/ (git-ignored). Needs wrk, nginx and njs (`apt-get install -y wrk nginx-light
 libnginx-mod-http-js`), DATABASE_URL (PostgreSQL) and REDIS_URL; rows whose parts are
@@ -50,8 +51,8 @@ from bench.servers import Fleet
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("engine", "http", "snapshot", "admin", "webhooks")
-DEFAULT_SECTIONS = "engine,http,snapshot,webhooks"
+SECTIONS = ("engine", "http", "snapshot", "config", "admin", "webhooks")
+DEFAULT_SECTIONS = "engine,http,snapshot,config,webhooks"
 QUIET_LOAD = 0.5
 DECISION_SERVERS = {"decisions", "sqlite", "tenk"}
 
@@ -260,6 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 snapshot = output["snapshot"] = snapshot_section(env, directory, args)
                 print(snapshot_lines(snapshot))
+        if "config" in args.sections:
+            if env.postgres:
+                output["config"] = run_module("bench.config_apply", [], {})
+            else:
+                print("skipped the config section: it needs PostgreSQL")
         if "admin" in args.sections:
             admin_db = {"DATABASE_URL": env.database_url("gk_bench")} if env.postgres else {}
             output["admin"] = run_module("bench.admin_pages", [], admin_db)
